@@ -1,0 +1,71 @@
+//! The `portholectl` command line: one module per verb.
+//!
+//! Later verbs (`proxy`, `config view`, `cluster-info`) join `Command`.
+
+mod contexts;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::kubeconfig::KubeconfigSources;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portholectl",
+    version,
+    about = "Porthole without a window: your kubeconfig's clusters from the command line"
+)]
+pub struct Cli {
+    /// Path to the kubeconfig file to use (instead of $KUBECONFIG or ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the contexts of the merged kubeconfig (like `kubectl config get-contexts`).
+    Contexts {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+impl Cli {
+    fn sources(&self) -> KubeconfigSources {
+        match &self.kubeconfig {
+            Some(path) => KubeconfigSources::explicit(path),
+            None => KubeconfigSources::from_env(),
+        }
+    }
+}
+
+/// Runs one command; the exit code says whether the user has something to fix.
+pub async fn run(cli: Cli) -> ExitCode {
+    let sources = cli.sources();
+    match cli.command {
+        Command::Contexts { output } => contexts::run(&sources, output).await,
+    }
+}
+
+/// Logs go to stderr, filtered by `PORTHOLE_LOG` (default: warnings).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // A second init (tests) is harmless, so its error is ignored.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

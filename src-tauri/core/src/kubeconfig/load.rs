@@ -1,0 +1,337 @@
+//! Reading and merging kubeconfig files, one report per file.
+//!
+//! kubectl refuses to run when any file is malformed. Porthole is a window
+//! onto every cluster, so a broken file is reported (path and the parser's
+//! reason) and the other files keep working.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use kube::config::{Kubeconfig, KubeconfigError};
+use serde::Serialize;
+use thiserror::Error;
+use ts_rs::TS;
+
+use super::locate::{KubeconfigSources, SourceOrigin};
+use super::summary::ContextSummary;
+use crate::redact::strip_quoted_values;
+
+/// Why one file could not be used. Messages never carry file contents.
+#[derive(Debug, Error)]
+pub enum FileProblem {
+    #[error("{path}: file not found")]
+    NotFound { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Unreadable { path: PathBuf, source: io::Error },
+    #[error("{path}: not a valid kubeconfig: {reason}")]
+    Malformed { path: PathBuf, reason: String },
+    #[error("{path}: the file reader stopped unexpectedly")]
+    ReaderFailed { path: PathBuf },
+}
+
+/// What happened to one file of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[ts(export)]
+pub enum SourceState {
+    /// Read and merged; `contexts` is how many contexts the file defines.
+    Loaded { contexts: u32 },
+    /// The file does not exist (skipped, as kubectl skips it in `$KUBECONFIG`).
+    Missing,
+    /// The file exists but could not be read (permissions, a directory, ...).
+    Unreadable { reason: String },
+    /// The file could not be parsed; `reason` is the parser's, values removed.
+    Malformed { reason: String },
+}
+
+/// One kubeconfig file and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SourceReport {
+    pub path: String,
+    pub state: SourceState,
+}
+
+/// Everything the UI and `portholectl contexts` show: the merged contexts,
+/// and per file whether it was used. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ContextList {
+    /// Where the file list came from (flag, `$KUBECONFIG`, default path).
+    pub origin: SourceOrigin,
+    /// Every file looked at, in merge order.
+    pub sources: Vec<SourceReport>,
+    /// Contexts sorted by name, as `kubectl config get-contexts` lists them.
+    pub contexts: Vec<ContextSummary>,
+    /// `current-context` of the merged config (first file that sets it wins),
+    /// even when it names a context that does not exist.
+    pub current_context: Option<String>,
+}
+
+impl ContextList {
+    /// Files that the user has to fix: unreadable or malformed ones, and a
+    /// missing file that was named explicitly with `--kubeconfig`.
+    pub fn problems(&self) -> impl Iterator<Item = &SourceReport> {
+        self.sources.iter().filter(move |s| match s.state {
+            SourceState::Loaded { .. } => false,
+            SourceState::Missing => self.origin == SourceOrigin::Flag,
+            SourceState::Unreadable { .. } | SourceState::Malformed { .. } => true,
+        })
+    }
+
+    /// The summary of the current context, when it exists.
+    pub fn current(&self) -> Option<&ContextSummary> {
+        self.contexts.iter().find(|c| c.current)
+    }
+}
+
+/// Reads and merges `sources` with kubectl's first-wins rules.
+pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
+    let mut merged: Option<Kubeconfig> = None;
+    let mut defined_in: HashMap<String, String> = HashMap::new();
+    let mut reports = Vec::with_capacity(sources.paths.len());
+
+    for path in &sources.paths {
+        let shown = path.display().to_string();
+        let state = match read_file(path).await {
+            Ok(config) => {
+                let count = u32::try_from(config.contexts.len()).unwrap_or(u32::MAX);
+                let names: Vec<String> = config.contexts.iter().map(|c| c.name.clone()).collect();
+                let next = match merged.take() {
+                    None => Ok(config),
+                    Some(acc) => acc.clone().merge(config).map_err(|e| (acc, e)),
+                };
+                match next {
+                    Ok(config) => {
+                        merged = Some(config);
+                        for name in names {
+                            defined_in.entry(name).or_insert_with(|| shown.clone());
+                        }
+                        SourceState::Loaded { contexts: count }
+                    }
+                    Err((acc, e)) => {
+                        merged = Some(acc);
+                        SourceState::Malformed {
+                            reason: strip_quoted_values(&e.to_string()),
+                        }
+                    }
+                }
+            }
+            Err(FileProblem::NotFound { .. }) => SourceState::Missing,
+            Err(FileProblem::Unreadable { source, .. }) => SourceState::Unreadable {
+                reason: source.to_string(),
+            },
+            Err(FileProblem::Malformed { reason, .. }) => SourceState::Malformed { reason },
+            Err(e @ FileProblem::ReaderFailed { .. }) => SourceState::Unreadable {
+                reason: e.to_string(),
+            },
+        };
+        if !matches!(state, SourceState::Loaded { .. } | SourceState::Missing) {
+            tracing::info!(path = %shown, ?state, "kubeconfig file not used");
+        }
+        reports.push(SourceReport { path: shown, state });
+    }
+
+    let merged = merged.unwrap_or_default();
+    let current_context = merged.current_context.clone().filter(|c| !c.is_empty());
+    let mut contexts = super::summary::summarize(&merged, current_context.as_deref(), &defined_in);
+    contexts.sort_by(|a, b| a.name.cmp(&b.name));
+
+    ContextList {
+        origin: sources.origin.clone(),
+        sources: reports,
+        contexts,
+        current_context,
+    }
+}
+
+/// Reads one file off the async runtime (kube's reader is blocking) and
+/// classifies what went wrong.
+pub async fn read_file(path: &Path) -> Result<Kubeconfig, FileProblem> {
+    let owned = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || Kubeconfig::read_from(&owned)).await;
+    let path = path.to_path_buf();
+    match result {
+        Ok(Ok(config)) => Ok(config),
+        Ok(Err(KubeconfigError::ReadConfig(source, _))) => {
+            if source.kind() == io::ErrorKind::NotFound {
+                Err(FileProblem::NotFound { path })
+            } else {
+                Err(FileProblem::Unreadable { path, source })
+            }
+        }
+        Ok(Err(e)) => Err(FileProblem::Malformed {
+            path,
+            reason: strip_quoted_values(&parse_reason(&e)),
+        }),
+        Err(_) => Err(FileProblem::ReaderFailed { path }),
+    }
+}
+
+/// The parser's own words: its first line only, because the lines after it
+/// quote the file around the error, and that may be a token or a key.
+fn parse_reason(e: &KubeconfigError) -> String {
+    let full = match e {
+        KubeconfigError::Parse(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let first = full.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        fs::write(&p, text).expect("write fixture");
+        p
+    }
+
+    const A: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: shared
+clusters:
+- name: c1
+  cluster: {server: "https://one.example:6443"}
+users:
+- name: u1
+  user: {token: "token-from-a"}
+contexts:
+- name: shared
+  context: {cluster: c1, user: u1, namespace: team-a}
+- name: alpha
+  context: {cluster: c1, user: u1}
+"#;
+
+    const B: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: beta
+clusters:
+- name: c2
+  cluster: {server: "https://two.example"}
+contexts:
+- name: shared
+  context: {cluster: c2, user: nobody, namespace: ignored}
+- name: beta
+  context: {cluster: c2}
+"#;
+
+    #[tokio::test]
+    async fn first_file_wins_for_contexts_and_current_context() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", A);
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![a.clone(), b.clone()],
+        })
+        .await;
+
+        let names: Vec<&str> = list.contexts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta", "shared"]);
+        assert_eq!(list.current_context.as_deref(), Some("shared"));
+        let shared = list.current().expect("current context exists");
+        assert_eq!(shared.namespace.as_deref(), Some("team-a"));
+        assert_eq!(shared.server.as_deref(), Some("https://one.example:6443"));
+        assert_eq!(shared.source, a.display().to_string());
+        let beta = &list.contexts[1];
+        assert_eq!(beta.source, b.display().to_string());
+        assert_eq!(beta.user, None);
+        assert_eq!(
+            list.sources[1].state,
+            SourceState::Loaded { contexts: 2 },
+            "b defines two contexts even though one is shadowed"
+        );
+        assert_eq!(list.problems().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn missing_files_are_skipped_but_listed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![dir.path().join("nope.yaml"), b],
+        })
+        .await;
+        assert_eq!(list.sources[0].state, SourceState::Missing);
+        assert_eq!(list.contexts.len(), 2);
+        assert_eq!(list.current_context.as_deref(), Some("beta"));
+        assert_eq!(list.problems().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_missing_explicit_file_is_a_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let list = load_contexts(&KubeconfigSources::explicit(dir.path().join("x"))).await;
+        assert_eq!(list.problems().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn malformed_file_reports_path_and_reason_and_others_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bad = write(
+            dir.path(),
+            "bad.yaml",
+            "apiVersion: v1\nkind: Config\ncontexts: \"super-secret-token\"\n",
+        );
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![bad.clone(), b],
+        })
+        .await;
+        let problems: Vec<_> = list.problems().collect();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, bad.display().to_string());
+        let SourceState::Malformed { reason } = &problems[0].state else {
+            panic!("expected malformed, got {:?}", problems[0].state);
+        };
+        assert!(reason.contains("line 3"), "reason names the line: {reason}");
+        assert!(
+            !reason.contains("super-secret-token"),
+            "value leaked: {reason}"
+        );
+        assert!(
+            !reason.contains("kind: Config"),
+            "file text leaked: {reason}"
+        );
+        assert_eq!(list.contexts.len(), 2, "the good file still loads");
+    }
+
+    #[tokio::test]
+    async fn directory_is_unreadable_not_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![dir.path().to_path_buf()],
+        })
+        .await;
+        assert!(matches!(
+            list.sources[0].state,
+            SourceState::Unreadable { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn empty_file_is_an_empty_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = write(dir.path(), "empty.yaml", "");
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![empty],
+        })
+        .await;
+        assert_eq!(list.sources[0].state, SourceState::Loaded { contexts: 0 });
+        assert!(list.contexts.is_empty());
+        assert_eq!(list.current_context, None);
+    }
+}

@@ -1,0 +1,8 @@
+//! porthole-core: everything in Porthole that is not GUI.
+//!
+//! The desktop shell (`src-tauri/`) and the headless `portholectl` binary are
+//! thin adapters over this crate. It must never depend on tauri, GTK or WebKit.
+
+pub mod cli;
+pub mod kubeconfig;
+pub mod redact;
