@@ -1,3 +1,7 @@
+// Declares the app's own commands so Tauri generates a permission for each
+// (`allow-<command>`); capabilities/ then grants exactly the ones the UI uses.
 fn main() {
-    tauri_build::build()
+    let manifest = tauri_build::AppManifest::new().commands(&["list_contexts"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri-build failed: see the message above");
 }

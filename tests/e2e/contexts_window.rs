@@ -1,0 +1,129 @@
+//! The window lists the kubeconfig's contexts and marks the current one;
+//! with no kubeconfig it says where it looked. Nothing secret reaches it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::driver::{Launch, Session};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Every credential in tests/fixtures/kubeconfig: none may reach the page or the log.
+const FIXTURE_SECRETS: &[&str] = &[
+    "porthole-fixture-token-staging-3f9a1c",
+    "porthole-fixture-token-shadowed-77e0b2",
+    "cG9ydGhvbGUtZml4dHVyZS1jbGllbnQta2V5LXNlY3JldA==",
+    "cG9ydGhvbGUtZml4dHVyZS1jbGllbnQtY2VydA==",
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kubeconfig")
+        .join(name)
+}
+
+/// A private home (and XDG dirs) so the user's own kubeconfig and the
+/// webview's stored settings of earlier runs play no part.
+fn hermetic_env(home: &Path, kubeconfig: String, language: &str) -> Vec<(&'static str, String)> {
+    let h = |sub: &str| home.join(sub).display().to_string();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("XDG_CONFIG_HOME", h(".config")),
+        ("XDG_DATA_HOME", h(".local/share")),
+        ("XDG_CACHE_HOME", h(".cache")),
+        ("KUBECONFIG", kubeconfig),
+        ("LANGUAGE", language.to_owned()),
+        ("LANG", "C.UTF-8".to_owned()),
+        ("LC_ALL", String::new()),
+        ("NO_AT_BRIDGE", "1".to_owned()),
+    ]
+}
+
+#[test]
+fn window_lists_three_contexts_from_two_files_and_marks_the_current_one() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = std::env::join_paths([fixture("work.yaml"), fixture("cloud.yaml")])
+        .expect("join paths")
+        .to_string_lossy()
+        .into_owned();
+    let session = Session::start(Launch {
+        env: hermetic_env(home.path(), kubeconfig, "en"),
+        log_name: "contexts-window.log",
+    });
+
+    let options = session.wait_for("[data-testid=context-list] [role=option]", 3, WAIT);
+    let names: Vec<String> = options
+        .iter()
+        .map(|o| session.attribute(o, "data-name").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+            "kind-porthole",
+            "staging"
+        ]
+    );
+
+    // Exactly one marked current, with a visible badge, and it is work.yaml's choice.
+    let current: Vec<&String> = options
+        .iter()
+        .zip(&names)
+        .filter(|(o, _)| session.attribute(o, "data-current").as_deref() == Some("true"))
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(current, ["staging"]);
+    let staging = &options[2];
+    let badges = session.find_within(staging, "[data-testid=current-badge]");
+    assert_eq!(badges.len(), 1, "the current context shows a badge");
+    assert_eq!(session.text(&badges[0]).to_lowercase(), "current");
+    assert_eq!(
+        session.attribute(staging, "aria-selected").as_deref(),
+        Some("true"),
+        "the current context is selected at start"
+    );
+
+    // The details pane shows the first file's definition of the shared name.
+    let details = session.wait_for("[data-testid=context-details]", 1, WAIT);
+    let text = session.text(&details[0]);
+    assert!(text.contains("monitoring"), "details: {text}");
+    assert!(text.contains("work.yaml"), "details: {text}");
+
+    let shot = session.screenshot("contexts-window.png");
+    eprintln!("screenshot: {}", shot.display());
+
+    let page = session.page_source();
+    for secret in FIXTURE_SECRETS {
+        assert!(!page.contains(secret), "a fixture secret reached the page");
+    }
+    let log_path = session.log_path.clone();
+    drop(session);
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    for secret in FIXTURE_SECRETS {
+        assert!(!log.contains(secret), "a fixture secret reached the app's log");
+    }
+}
+
+#[test]
+fn window_without_kubeconfig_says_where_it_looked_in_chinese() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // No $KUBECONFIG: the app looks where kubectl does, ~/.kube/config.
+    let mut env = hermetic_env(home.path(), String::new(), "zh_CN");
+    env.retain(|(k, _)| *k != "KUBECONFIG");
+    env.push(("KUBECONFIG", String::new()));
+    let session = Session::start(Launch {
+        env,
+        log_name: "empty-window.log",
+    });
+
+    let empty = session.wait_for("[data-testid=empty-state]", 1, WAIT);
+    let text = session.text(&empty[0]);
+    let expected_path = home.path().join(".kube/config").display().to_string();
+    assert!(
+        text.contains(&expected_path),
+        "names the path it looked at: {text}"
+    );
+    assert!(text.contains("未找到 kubeconfig"), "speaks Chinese: {text}");
+    session.screenshot("empty-window-zh.png");
+}

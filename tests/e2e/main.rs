@@ -1,0 +1,7 @@
+//! End-to-end tests of the real app in its real webview: tauri-driver and
+//! WebKitWebDriver drive the `porthole` binary under Xvfb, inside a private
+//! D-Bus session (`make test-e2e` sets both up). A missing piece fails the
+//! run with a message that says how to get it; nothing is skipped.
+
+mod contexts_window;
+mod driver;
