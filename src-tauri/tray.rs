@@ -46,6 +46,10 @@ impl Labels {
             .iter()
             .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
             .unwrap_or_default();
+        Self::for_locale(&locale)
+    }
+
+    fn for_locale(locale: &str) -> Self {
         if locale.starts_with("zh") {
             Self {
                 open: "打开 Porthole",
@@ -57,5 +61,18 @@ impl Labels {
                 quit: "Quit Porthole",
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Labels;
+
+    #[test]
+    fn tray_speaks_chinese_under_a_chinese_locale_and_english_otherwise() {
+        assert_eq!(Labels::for_locale("zh_CN.UTF-8").quit, "退出 Porthole");
+        assert_eq!(Labels::for_locale("zh_TW.UTF-8").open, "打开 Porthole");
+        assert_eq!(Labels::for_locale("de_DE.UTF-8").quit, "Quit Porthole");
+        assert_eq!(Labels::for_locale("").open, "Open Porthole");
     }
 }
