@@ -239,6 +239,23 @@ impl Session {
         .map(str::to_owned)
     }
 
+    /// Resizes the window (content may be a little smaller than asked).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.session_path("/window/rect"),
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    pub fn click(&self, element: &str) {
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/click")),
+            None,
+        );
+    }
+
     pub fn text(&self, element: &str) -> String {
         self.call(
             "GET",
@@ -275,8 +292,35 @@ impl Session {
             .to_owned()
     }
 
+    /// Runs a synchronous script in the page and returns its string result.
+    pub fn execute(&self, script: &str) -> String {
+        let value = self.call(
+            "POST",
+            &self.session_path("/execute/sync"),
+            Some(json!({"script": script, "args": []})),
+        );
+        value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.to_string())
+    }
+
+    /// Resolves after the page has painted twice, so a screenshot shows
+    /// the DOM as it is now rather than the last frame drawn.
+    pub fn wait_for_paint(&self) {
+        self.call(
+            "POST",
+            &self.session_path("/execute/async"),
+            Some(json!({
+                "script": "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                "args": []
+            })),
+        );
+    }
+
     /// Saves a PNG of the window under target/e2e/ and returns its path.
     pub fn screenshot(&self, name: &str) -> PathBuf {
+        self.wait_for_paint();
         let encoded = self.call("GET", &self.session_path("/screenshot"), None);
         let png = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_str().unwrap_or_default())

@@ -37,7 +37,7 @@ export const en = {
   emptyLooked: "Porthole looked in:",
   emptyNoHome: "$KUBECONFIG is not set and there is no home directory to look in.",
   emptyHint:
-    "Create ~/.kube/config (kind, minikube, `aws eks update-kubeconfig` and `gcloud container clusters get-credentials` all write it), or set $KUBECONFIG to a list of files, then reload.",
+    "Create ~/.kube/config (kind, minikube, “aws eks update-kubeconfig” and “gcloud container clusters get-credentials” all write it), or set $KUBECONFIG to a list of files, then reload.",
 } as const;
 
 export type MessageKey = keyof typeof en;

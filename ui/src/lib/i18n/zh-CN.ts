@@ -39,5 +39,5 @@ export const zhCN: Messages = {
   emptyLooked: "Porthole 查找过：",
   emptyNoHome: "未设置 $KUBECONFIG，且没有可查找的主目录。",
   emptyHint:
-    "请创建 ~/.kube/config（kind、minikube、`aws eks update-kubeconfig` 和 `gcloud container clusters get-credentials` 都会写入它），或将 $KUBECONFIG 设为文件列表，然后重新加载。",
+    "请创建 ~/.kube/config（kind、minikube、“aws eks update-kubeconfig”和“gcloud container clusters get-credentials”都会写入它），或将 $KUBECONFIG 设为文件列表，然后重新加载。",
 };
