@@ -39,7 +39,9 @@ pub(crate) fn show_main_window(app: &tauri::AppHandle) {
 /// Logs to stderr; `PORTHOLE_LOG` filters (default: info for Porthole, warn for the rest).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,porthole=info,porthole_app=info,porthole_core=info")
+        tracing_subscriber::EnvFilter::new(
+            "warn,porthole=info,porthole_app=info,porthole_core=info",
+        )
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -1,10 +1,10 @@
 //! The tray icon and its menu. Linux tray icons get no click events, so
 //! every action is a menu item.
 
+use tauri::AppHandle;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::AppHandle;
 
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
