@@ -23,6 +23,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `$KUBECONFIG` for the two fixture files: three contexts, `staging` current.
+fn two_file_kubeconfig() -> String {
+    std::env::join_paths([fixture("work.yaml"), fixture("cloud.yaml")])
+        .expect("join paths")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// A private home (and XDG dirs) so the user's own kubeconfig and the
 /// webview's stored settings of earlier runs play no part.
 fn hermetic_env(home: &Path, kubeconfig: String, language: &str) -> Vec<(&'static str, String)> {
@@ -43,10 +51,7 @@ fn hermetic_env(home: &Path, kubeconfig: String, language: &str) -> Vec<(&'stati
 #[test]
 fn window_lists_three_contexts_from_two_files_and_marks_the_current_one() {
     let home = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = std::env::join_paths([fixture("work.yaml"), fixture("cloud.yaml")])
-        .expect("join paths")
-        .to_string_lossy()
-        .into_owned();
+    let kubeconfig = two_file_kubeconfig();
     let session = Session::start(Launch {
         env: hermetic_env(home.path(), kubeconfig, "en"),
         log_name: "contexts-window.log",
@@ -143,10 +148,7 @@ fn window_without_kubeconfig_says_where_it_looked_and_switches_to_chinese() {
 #[test]
 fn window_stays_usable_at_its_minimum_size_in_dark_mode() {
     let home = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = std::env::join_paths([fixture("work.yaml"), fixture("cloud.yaml")])
-        .expect("join paths")
-        .to_string_lossy()
-        .into_owned();
+    let kubeconfig = two_file_kubeconfig();
     let mut env = hermetic_env(home.path(), kubeconfig, "en");
     // WebKitGTK maps a dark GTK theme to prefers-color-scheme: dark.
     env.push(("GTK_THEME", "Adwaita:dark".to_owned()));

@@ -192,20 +192,11 @@ impl Session {
 
     /// Element ids matching a CSS selector (possibly none).
     pub fn find_all(&self, css: &str) -> Vec<String> {
-        let found = self.call(
+        element_ids(&self.call(
             "POST",
             &self.session_path("/elements"),
             Some(json!({"using": "css selector", "value": css})),
-        );
-        found
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        ))
     }
 
     /// Waits until `css` matches at least `count` elements, and returns them.
@@ -269,20 +260,11 @@ impl Session {
 
     /// Elements matching `css` inside `element`.
     pub fn find_within(&self, element: &str, css: &str) -> Vec<String> {
-        let found = self.call(
+        element_ids(&self.call(
             "POST",
             &self.session_path(&format!("/element/{element}/elements")),
             Some(json!({"using": "css selector", "value": css})),
-        );
-        found
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        ))
     }
 
     pub fn page_source(&self) -> String {
@@ -330,6 +312,19 @@ impl Session {
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
+}
+
+/// The element ids of a "Find Elements" answer.
+fn element_ids(found: &Value) -> Vec<String> {
+    found
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Drop for Session {
