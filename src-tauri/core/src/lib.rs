@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod kubeconfig;
 pub mod redact;
+pub mod shell_path;

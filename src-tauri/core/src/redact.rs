@@ -5,6 +5,72 @@
 //! values are dropped from any message that leaves the core. Backticks are
 //! kept: parsers use them for field names ("missing field `cluster`").
 
+/// The last `-`/`_`/`.` separated word of a setting or flag name that marks
+/// its value as a secret: `client-secret`, `id-token`, `refresh-token`,
+/// `access-token`, `--oidc-client-secret`, `--password`. Only the last word
+/// counts, so `token-key` (gcp's JSONPath to the token) and
+/// `--token-cache-dir` stay readable.
+const SECRET_LAST_WORDS: &[&str] = &["secret", "token", "password", "passwd"];
+
+/// Any word of an environment variable name that marks its value as a
+/// secret: `AWS_SECRET_ACCESS_KEY`, `AWS_ACCESS_KEY_ID`, `AWS_SESSION_TOKEN`,
+/// `AZURE_CLIENT_SECRET`, `VAULT_TOKEN`, `GOOGLE_APPLICATION_CREDENTIALS`.
+/// Environment names are freer than flag names, so any word counts; hiding
+/// a harmless value is the cheaper mistake.
+const SECRET_ENV_WORDS: &[&str] = &[
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "key",
+    "apikey",
+    "credential",
+    "credentials",
+];
+
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Whether a setting or flag name (`client-secret`, `--id-token`) says its
+/// value is a secret. Leading dashes are ignored.
+pub fn is_secret_setting(name: &str) -> bool {
+    words(name.trim_start_matches('-'))
+        .last()
+        .is_some_and(|w| SECRET_LAST_WORDS.contains(&w.as_str()))
+}
+
+/// Whether an environment variable name (`AWS_SECRET_ACCESS_KEY`) says its
+/// value is a secret.
+pub fn is_secret_env_name(name: &str) -> bool {
+    words(name).any(|w| SECRET_ENV_WORDS.contains(&w.as_str()))
+}
+
+/// Replaces the password of a URL's `user:password@` with `REDACTED`,
+/// keeping the user name (shown like a basic-auth `username`).
+pub fn url_with_password_redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let Some(colon) = rest[..at].find(':') else {
+        return url.to_owned();
+    };
+    format!(
+        "{}{}:REDACTED{}",
+        &url[..authority_start],
+        &rest[..colon],
+        &rest[at..]
+    )
+}
+
 /// Replaces every double-quoted run in `message` with `"…"`.
 pub fn strip_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
@@ -56,6 +122,67 @@ mod tests {
     #[test]
     fn unmatched_quote_hides_the_rest() {
         assert_eq!(strip_quoted_values("bad \"secret"), "bad \"…\"");
+    }
+
+    #[test]
+    fn secret_settings_are_recognised_by_their_last_word() {
+        for name in [
+            "client-secret",
+            "id-token",
+            "refresh-token",
+            "access-token",
+            "--oidc-client-secret",
+            "--password",
+            "token",
+        ] {
+            assert!(is_secret_setting(name), "{name}");
+        }
+        for name in [
+            "client-id",
+            "idp-issuer-url",
+            "token-key",
+            "expiry-key",
+            "--token-cache-dir",
+            "cmd-path",
+            "idp-certificate-authority-data",
+        ] {
+            assert!(!is_secret_setting(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn secret_environment_names_are_recognised_by_any_word() {
+        for name in [
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SESSION_TOKEN",
+            "AZURE_CLIENT_SECRET",
+            "VAULT_TOKEN",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "DB_PASSWORD",
+        ] {
+            assert!(is_secret_env_name(name), "{name}");
+        }
+        for name in ["AWS_PROFILE", "AWS_REGION", "KUBECONFIG", "HOME", "MONKEY"] {
+            assert!(!is_secret_env_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn url_passwords_are_redacted_and_user_names_kept() {
+        assert_eq!(
+            url_with_password_redacted("http://proxy-user:hunter2@proxy.example:3128"),
+            "http://proxy-user:REDACTED@proxy.example:3128"
+        );
+        assert_eq!(
+            url_with_password_redacted("http://only-user@proxy.example:3128/p@th"),
+            "http://only-user@proxy.example:3128/p@th"
+        );
+        assert_eq!(
+            url_with_password_redacted("https://k8s.example:6443/a:b@c"),
+            "https://k8s.example:6443/a:b@c"
+        );
+        assert_eq!(url_with_password_redacted("no url"), "no url");
     }
 
     #[test]

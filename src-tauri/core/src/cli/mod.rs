@@ -1,7 +1,8 @@
 //! The `portholectl` command line: one module per verb.
 //!
-//! Later verbs (`proxy`, `config view`, `cluster-info`) join `Command`.
+//! Later verbs (`proxy`, `cluster-info`) join `Command`.
 
+mod config_view;
 mod contexts;
 
 use std::path::PathBuf;
@@ -34,6 +35,17 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Kubeconfig commands (like `kubectl config`).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the merged kubeconfig like `kubectl config view`, secrets masked.
+    View(config_view::ConfigViewArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,6 +68,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     let sources = cli.sources();
     match cli.command {
         Command::Contexts { output } => contexts::run(&sources, output).await,
+        Command::Config {
+            command: ConfigCommand::View(args),
+        } => config_view::run(&sources, args).await,
     }
 }
 

@@ -97,7 +97,11 @@ pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
     for path in &sources.paths {
         let shown = path.display().to_string();
         let state = match read_file(path).await {
-            Ok(config) => {
+            Ok(mut config) => {
+                // kubectl writes `current-context: ""`; like kubectl, such a
+                // file must not hide a later file's current context (kube's
+                // merge would keep the empty one).
+                config.current_context = config.current_context.filter(|c| !c.is_empty());
                 let count = u32::try_from(config.contexts.len()).unwrap_or(u32::MAX);
                 let names: Vec<String> = config.contexts.iter().map(|c| c.name.clone()).collect();
                 let next = match merged.take() {
@@ -169,6 +173,67 @@ pub async fn read_file(path: &Path) -> Result<Kubeconfig, FileProblem> {
         }),
         Err(_) => Err(FileProblem::ReaderFailed { path }),
     }
+}
+
+/// Reads one file keeping every path in it exactly as written: what
+/// `kubectl config view` shows (kubectl's `config` verbs never resolve
+/// paths). Connecting needs [`read_file`], which resolves them.
+///
+/// JSON files are parsed as JSON (YAML parsers reject the tab indentation
+/// that JSON allows); anything else as YAML.
+pub(crate) async fn read_file_as_written(path: &Path) -> Result<Kubeconfig, FileProblem> {
+    let owned = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || std::fs::read(&owned)).await;
+    let path = path.to_path_buf();
+    let bytes = match result {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(source)) if source.kind() == io::ErrorKind::NotFound => {
+            return Err(FileProblem::NotFound { path });
+        }
+        Ok(Err(source)) => return Err(FileProblem::Unreadable { path, source }),
+        Err(_) => return Err(FileProblem::ReaderFailed { path }),
+    };
+    let text = match decode_text(bytes) {
+        Ok(text) => text,
+        Err(reason) => {
+            return Err(FileProblem::Malformed {
+                path,
+                reason: reason.to_owned(),
+            });
+        }
+    };
+    parse_text(&text).map_err(|reason| FileProblem::Malformed {
+        path,
+        reason: strip_quoted_values(&reason),
+    })
+}
+
+/// Text of a kubeconfig file: UTF-8, or UTF-16 with a byte-order mark, as
+/// kube and kubectl accept.
+fn decode_text(bytes: Vec<u8>) -> Result<String, &'static str> {
+    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| from([c[0], *c.get(1).unwrap_or(&0)]))
+            .collect();
+        String::from_utf16(&units).map_err(|_| "not valid UTF-16 text")
+    };
+    match bytes.as_slice() {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => {
+            String::from_utf8(rest.to_vec()).map_err(|_| "not valid UTF-8 text")
+        }
+        _ => String::from_utf8(bytes).map_err(|_| "not valid UTF-8 text"),
+    }
+}
+
+/// Parses kubeconfig text; the error is the parser's first line only.
+fn parse_text(text: &str) -> Result<Kubeconfig, String> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| e.to_string());
+    }
+    Kubeconfig::from_yaml(text).map_err(|e| parse_reason(&e))
 }
 
 /// The parser's own words: its first line only, because the lines after it
@@ -251,6 +316,24 @@ contexts:
             "b defines two contexts even though one is shadowed"
         );
         assert_eq!(list.problems().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_empty_current_context_does_not_hide_the_next_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty_current = write(
+            dir.path(),
+            "written-by-kubectl.yaml",
+            "apiVersion: v1\nkind: Config\ncurrent-context: \"\"\n",
+        );
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![empty_current, b],
+        })
+        .await;
+        assert_eq!(list.current_context.as_deref(), Some("beta"));
+        assert!(list.current().is_some_and(|c| c.name == "beta"));
     }
 
     #[tokio::test]
