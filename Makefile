@@ -18,17 +18,23 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # a CJK font so Chinese text renders in screenshots.
 APT_PACKAGES := libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev pkg-config \
-  xvfb xauth webkit2gtk-driver dbus-daemon dbus-x11 imagemagick fonts-wqy-microhei
+  xvfb xauth webkit2gtk-driver dbus-daemon dbus-x11 imagemagick fonts-wqy-microhei \
+  iproute2
 # The app under Xvfb in a private D-Bus session (tray and single-instance use D-Bus).
 GUI_ENV := dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24"
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+PORTHOLE_CLUSTER := cargo run -q -p porthole-testkit --bin porthole-cluster --
 
 .PHONY: help run deps system-deps toolchains ui-deps e2e-tools ui test fmt-check core-is-gui-free \
-  clippy bindings ui-check ui-test test-rust test-e2e bundle icons
+  clippy bindings ui-check ui-test test-rust test-e2e bundle icons control-plane \
+  cluster-up cluster-down cluster-status demo
 
 help:
 	@echo "make run    install what is missing and start Porthole"
 	@echo "make test   run the whole test suite (what CI runs)"
 	@echo "make bundle build the .deb and .rpm packages"
+	@echo "make demo   a local kube-apiserver with sample services, and Porthole against it"
+	@echo "eval \"\$$(make -s cluster-up)\"   start that cluster and export its KUBECONFIG; make cluster-down stops it"
 
 ## ---- the two commands ------------------------------------------------------
 
@@ -37,7 +43,7 @@ run: deps ui
 	  echo "make run: no display (DISPLAY/WAYLAND_DISPLAY unset). Run it from a desktop session, or headless with: xvfb-run -a make run" >&2; exit 1; fi
 	cargo run -p porthole
 
-test: deps e2e-tools ui fmt-check core-is-gui-free bindings ui-check ui-test clippy test-rust
+test: deps e2e-tools control-plane ui fmt-check core-is-gui-free bindings ui-check ui-test clippy test-rust
 	@echo "make test: all checks passed"
 
 ## ---- installing what is missing -------------------------------------------
@@ -56,6 +62,7 @@ system-deps:
 
 toolchains:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs), then re-run" >&2; exit 1; }
+	@command -v kubectl >/dev/null || { echo "kubectl not found: the tests use it as the reference client; install it (e.g. from your distribution or the Kubernetes apt repository), then re-run" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer with npm, then re-run" >&2; exit 1; }
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' || \
 	  { echo "Node.js $$(node --version) is too old: the UI build needs 20.19 or newer" >&2; exit 1; }
@@ -71,6 +78,30 @@ e2e-tools:
 	  echo "installing tauri-driver $(TAURI_DRIVER_VERSION) into $(TOOLS_DIR)"; \
 	  cargo install tauri-driver --locked --version "$(TAURI_DRIVER_VERSION)" --root "$(TOOLS_DIR)"; \
 	fi
+
+# kube-apiserver and etcd from Go modules, cached in ~/.cache/porthole (instant when cached).
+control-plane:
+	@tests/control-plane/build.sh >/dev/null
+
+## ---- the test control plane (tests/testkit) -------------------------------
+# Needs root (its sample backends run in a network namespace), iproute2, and
+# Go the first time (to build kube-apiserver and etcd).
+
+cluster-up: control-plane
+	@$(PORTHOLE_CLUSTER) up
+
+cluster-down:
+	@$(PORTHOLE_CLUSTER) down
+
+cluster-status:
+	@$(PORTHOLE_CLUSTER) status
+
+demo: deps control-plane ui
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "make demo: no display (DISPLAY/WAYLAND_DISPLAY unset); headless: xvfb-run -a make demo" >&2; exit 1; fi
+	@eval "$$($(PORTHOLE_CLUSTER) up)"; \
+	  echo "make demo: Porthole against the demo cluster ($$KUBECONFIG); stop the cluster later with: make cluster-down" >&2; \
+	  cargo run -p porthole
 
 ## ---- building --------------------------------------------------------------
 
@@ -112,9 +143,11 @@ ui-test: ui-deps
 clippy: ui
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# All Rust tests, the end-to-end ones included, with a display and a bus.
-test-rust: ui e2e-tools
-	$(GUI_ENV) cargo test --workspace
+# All Rust tests, the end-to-end ones included, with a display and a bus,
+# and one private control plane for every test binary (torn down at the end).
+test-rust: ui e2e-tools control-plane
+	cargo test --workspace --no-run
+	$(GUI_ENV) $(TARGET_DIR)/debug/porthole-cluster run -- cargo test --workspace
 
 test-e2e: ui e2e-tools
 	$(GUI_ENV) cargo test -p porthole --test e2e

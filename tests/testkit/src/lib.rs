@@ -1,0 +1,37 @@
+//! Porthole's test control plane (issue #3): a real kube-apiserver and etcd
+//! (built from Go modules by tests/control-plane/build.sh) with a generated
+//! PKI, users for each auth method, fixtures created through the API, and
+//! backend HTTP servers in a network namespace behind Pod-backed endpoints.
+//!
+//! Tests call [`cluster()`]: one control plane per test process, started on
+//! first use (or the running one named by `PORTHOLE_CLUSTER_DIR`), torn down
+//! when the process ends however it ends. The `porthole-cluster` binary
+//! (`up`, `down`, `status`, `run`) manages clusters from a shell.
+//! See tests/testkit/README.md.
+
+pub mod apiserver;
+pub mod backends;
+pub mod bins;
+pub mod client;
+pub mod cluster;
+pub mod down;
+pub mod error;
+pub mod etcd;
+pub mod exec_credential;
+pub mod fixtures;
+pub mod fsutil;
+pub mod http_probe;
+pub mod kubeconfig;
+pub mod netns;
+pub mod pki;
+pub mod ports;
+pub mod process;
+pub mod random;
+pub mod rbac;
+pub mod state;
+pub mod supervisor;
+pub mod users;
+pub mod yaml;
+
+pub use cluster::{Cluster, cluster, try_cluster};
+pub use error::{Error, Result};

@@ -1,0 +1,75 @@
+//! What the test users may do. admin needs nothing here (`system:masters`).
+//!
+//! - `porthole:service-viewer` (ClusterRole): read services, endpoints,
+//!   endpoint slices, pods, config maps, events, ingresses, and GET through
+//!   the service and pod proxy (opening a service is what Porthole is for).
+//! - viewer (group `porthole:viewers`): that role in `team-a` and
+//!   `monitoring` only, so it cannot list namespaces cluster-wide.
+//! - exec-user (group `porthole:exec-users`): the built-in `view` role plus
+//!   `porthole:service-viewer`, cluster-wide.
+
+use kube::{Api, Client};
+use serde_json::json;
+
+use crate::error::Result;
+use crate::fixtures::create;
+use crate::users::{EXEC_GROUP, VIEWERS_GROUP};
+
+pub const SERVICE_VIEWER_ROLE: &str = "porthole:service-viewer";
+/// Namespaces the viewer may read.
+pub const VIEWER_NAMESPACES: &[&str] = &["team-a", "monitoring"];
+
+fn group(name: &str) -> serde_json::Value {
+    json!([{ "kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name }])
+}
+
+pub async fn apply(client: &Client) -> Result<()> {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
+    let read = json!(["get", "list", "watch"]);
+    create::<ClusterRole>(
+        &Api::all(client.clone()),
+        json!({
+            "metadata": { "name": SERVICE_VIEWER_ROLE },
+            "rules": [
+                { "apiGroups": [""], "verbs": read,
+                  "resources": ["services", "endpoints", "pods", "configmaps", "events"] },
+                { "apiGroups": [""], "verbs": ["get"],
+                  "resources": ["services/proxy", "pods/proxy"] },
+                // Bound in a namespace this is `get` on that namespace only;
+                // bound cluster-wide it lists namespaces and nodes.
+                { "apiGroups": [""], "verbs": read, "resources": ["namespaces", "nodes"] },
+                { "apiGroups": ["discovery.k8s.io"], "verbs": read, "resources": ["endpointslices"] },
+                { "apiGroups": ["networking.k8s.io"], "verbs": read, "resources": ["ingresses"] },
+            ]
+        }),
+    )
+    .await?;
+    for ns in VIEWER_NAMESPACES {
+        create::<RoleBinding>(
+            &Api::namespaced(client.clone(), ns),
+            json!({
+                "metadata": { "name": "porthole-viewers" },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                             "name": SERVICE_VIEWER_ROLE },
+                "subjects": group(VIEWERS_GROUP),
+            }),
+        )
+        .await?;
+    }
+    for (name, role) in [
+        ("porthole:exec-users-view", "view"),
+        ("porthole:exec-users-services", SERVICE_VIEWER_ROLE),
+    ] {
+        create::<ClusterRoleBinding>(
+            &Api::all(client.clone()),
+            json!({
+                "metadata": { "name": name },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                             "name": role },
+                "subjects": group(EXEC_GROUP),
+            }),
+        )
+        .await?;
+    }
+    Ok(())
+}
