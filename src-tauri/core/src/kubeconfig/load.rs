@@ -104,23 +104,30 @@ pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
                 config.current_context = config.current_context.filter(|c| !c.is_empty());
                 let count = u32::try_from(config.contexts.len()).unwrap_or(u32::MAX);
                 let names: Vec<String> = config.contexts.iter().map(|c| c.name.clone()).collect();
-                let next = match merged.take() {
-                    None => Ok(config),
-                    Some(acc) => acc.clone().merge(config).map_err(|e| (acc, e)),
-                };
-                match next {
-                    Ok(config) => {
-                        merged = Some(config);
-                        for name in names {
-                            defined_in.entry(name).or_insert_with(|| shown.clone());
-                        }
-                        SourceState::Loaded { contexts: count }
+                // Checked before merging so a refused file leaves the files
+                // before it untouched, without copying them for every file.
+                if let Some(reason) = merged.as_ref().and_then(|acc| merge_conflict(acc, &config)) {
+                    SourceState::Malformed {
+                        reason: reason.to_owned(),
                     }
-                    Err((acc, e)) => {
-                        merged = Some(acc);
-                        SourceState::Malformed {
-                            reason: strip_quoted_values(&e.to_string()),
+                } else {
+                    let next = match merged.take() {
+                        None => Ok(config),
+                        Some(acc) => acc.merge(config),
+                    };
+                    match next {
+                        Ok(config) => {
+                            merged = Some(config);
+                            for name in names {
+                                defined_in.entry(name).or_insert_with(|| shown.clone());
+                            }
+                            SourceState::Loaded { contexts: count }
                         }
+                        // Unreachable after merge_conflict unless kube adds a
+                        // new refusal; the file is then reported, not hidden.
+                        Err(e) => SourceState::Malformed {
+                            reason: strip_quoted_values(&e.to_string()),
+                        },
                     }
                 }
             }
@@ -149,6 +156,21 @@ pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
         sources: reports,
         contexts,
         current_context,
+    }
+}
+
+/// Why kube's merge would refuse `next` after `acc` (its only refusals:
+/// a different `kind` or `apiVersion`), in kube's own words.
+fn merge_conflict(acc: &Kubeconfig, next: &Kubeconfig) -> Option<&'static str> {
+    fn differs(a: &Option<String>, b: &Option<String>) -> bool {
+        a.is_some() && b.is_some() && a != b
+    }
+    if differs(&acc.kind, &next.kind) {
+        Some("kubeconfigs with mismatching kind cannot be merged")
+    } else if differs(&acc.api_version, &next.api_version) {
+        Some("kubeconfigs with mismatching api version cannot be merged")
+    } else {
+        None
     }
 }
 
@@ -388,6 +410,24 @@ contexts:
             "file text leaked: {reason}"
         );
         assert_eq!(list.contexts.len(), 2, "the good file still loads");
+    }
+
+    #[tokio::test]
+    async fn a_file_of_another_kind_is_refused_and_earlier_files_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", A);
+        let odd = write(dir.path(), "odd.yaml", "kind: NotAConfig\ncontexts: []\n");
+        let list = load_contexts(&KubeconfigSources {
+            origin: SourceOrigin::EnvVar,
+            paths: vec![a, odd],
+        })
+        .await;
+        assert!(matches!(
+            list.sources[1].state,
+            SourceState::Malformed { .. }
+        ));
+        assert_eq!(list.contexts.len(), 2, "a.yaml's contexts are kept");
+        assert_eq!(list.current_context.as_deref(), Some("shared"));
     }
 
     #[tokio::test]
