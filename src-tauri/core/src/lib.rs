@@ -4,6 +4,8 @@
 //! thin adapters over this crate. It must never depend on tauri, GTK or WebKit.
 
 pub mod cli;
+pub mod cluster;
 pub mod kubeconfig;
 pub mod redact;
+pub mod settings;
 pub mod shell_path;
