@@ -9,3 +9,4 @@ pub mod kubeconfig;
 pub mod redact;
 pub mod settings;
 pub mod shell_path;
+pub mod workspace;
