@@ -1,5 +1,5 @@
-//! kube-apiserver on a free loopback port: client-certificate and static
-//! token authentication, Node+RBAC authorization, service-account keys.
+//! kube-apiserver on a free loopback port: client-certificate, static
+//! token and (flags from the caller) OIDC authentication, Node+RBAC authorization, service-account keys.
 //! Ready when `/readyz` answers `ok` to the admin credential (1.37 refuses
 //! anonymous requests, even to /readyz).
 
@@ -36,7 +36,7 @@ pub struct Apiserver {
     pub url: String,
 }
 
-fn args(files: &Files, etcd_url: &str, port: u16) -> Vec<String> {
+fn args(files: &Files, etcd_url: &str, port: u16, auth_args: &[String]) -> Vec<String> {
     let p = |p: &Path| p.display().to_string();
     vec![
         format!("--etcd-servers={etcd_url}"),
@@ -63,6 +63,7 @@ fn args(files: &Files, etcd_url: &str, port: u16) -> Vec<String> {
         "--v=1".into(),
     ]
     .into_iter()
+    .chain(auth_args.iter().cloned())
     .chain(extra_args())
     .collect()
 }
@@ -86,6 +87,7 @@ pub async fn start(
     etcd_url: &str,
     admin: &User,
     ca_pem: &str,
+    auth_args: &[String],
     logs: &Path,
 ) -> Result<Apiserver> {
     let log = logs.join("kube-apiserver.log");
@@ -93,7 +95,7 @@ pub async fn start(
     for attempt in 1..=ATTEMPTS {
         let port = ports::free_loopback_ports(1)?[0];
         let url = format!("https://127.0.0.1:{port}");
-        let mut proc = process::spawn("kube-apiserver", bin, args(files, etcd_url, port), &log)?;
+        let mut proc = process::spawn("kube-apiserver", bin, args(files, etcd_url, port, auth_args), &log)?;
         let server = Server {
             url: url.clone(),
             ca_pem: ca_pem.to_owned(),

@@ -105,6 +105,12 @@ pub enum Error {
     #[error("backends: {0}")]
     Backends(String),
 
+    #[error("OIDC issuer: {0}")]
+    Oidc(String),
+
+    #[error("fault injector: {0}")]
+    Fault(String),
+
     #[error("control-plane supervisor failed: {0}")]
     Supervisor(String),
 

@@ -11,6 +11,7 @@
 
 pub mod apiserver;
 pub mod backends;
+pub mod basic_auth;
 pub mod bins;
 pub mod client;
 pub mod cluster;
@@ -18,14 +19,20 @@ pub mod down;
 pub mod error;
 pub mod etcd;
 pub mod exec_credential;
+pub mod faults;
 pub mod fixtures;
 pub mod fsutil;
 pub mod http_probe;
+pub mod httpwire;
+pub mod impersonation;
 pub mod kubeconfig;
+pub mod loopback;
 pub mod netns;
+pub mod oidc;
 pub mod pki;
 pub mod ports;
 pub mod process;
+pub mod proxies;
 pub mod random;
 pub mod rbac;
 pub mod state;

@@ -5,15 +5,17 @@
 //!   the service and pod proxy (opening a service is what Porthole is for).
 //! - viewer (group `porthole:viewers`): that role in `team-a` and
 //!   `monitoring` only, so it cannot list namespaces cluster-wide.
-//! - exec-user (group `porthole:exec-users`): the built-in `view` role plus
-//!   `porthole:service-viewer`, cluster-wide.
+//! - exec users (group `porthole:exec-users`), the token-file users
+//!   (`porthole:file-users`) and OIDC users (`oidc:porthole-oidc-users`):
+//!   the built-in `view` role plus `porthole:service-viewer`, cluster-wide.
+//! - impersonation: see `impersonation.rs`.
 
 use kube::{Api, Client};
 use serde_json::json;
 
 use crate::error::Result;
 use crate::fixtures::create;
-use crate::users::{EXEC_GROUP, VIEWERS_GROUP};
+use crate::users::{EXEC_GROUP, FILE_USERS_GROUP, VIEWERS_GROUP};
 
 pub const SERVICE_VIEWER_ROLE: &str = "porthole:service-viewer";
 /// Namespaces the viewer may read.
@@ -56,20 +58,25 @@ pub async fn apply(client: &Client) -> Result<()> {
         )
         .await?;
     }
-    for (name, role) in [
-        ("porthole:exec-users-view", "view"),
-        ("porthole:exec-users-services", SERVICE_VIEWER_ROLE),
+    let oidc_group = crate::oidc::kubernetes_group();
+    for (prefix, group_name) in [
+        ("porthole:exec-users", EXEC_GROUP),
+        ("porthole:file-users", FILE_USERS_GROUP),
+        ("porthole:oidc-users", oidc_group.as_str()),
     ] {
-        create::<ClusterRoleBinding>(
-            &Api::all(client.clone()),
-            json!({
-                "metadata": { "name": name },
-                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                             "name": role },
-                "subjects": group(EXEC_GROUP),
-            }),
-        )
-        .await?;
+        for (suffix, role) in [("view", "view"), ("services", SERVICE_VIEWER_ROLE)] {
+            create::<ClusterRoleBinding>(
+                &Api::all(client.clone()),
+                json!({
+                    "metadata": { "name": format!("{prefix}-{suffix}") },
+                    "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                 "name": role },
+                    "subjects": group(group_name),
+                }),
+            )
+            .await?;
+        }
     }
+    crate::impersonation::apply_rbac(client).await?;
     Ok(())
 }

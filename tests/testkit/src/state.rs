@@ -47,6 +47,15 @@ pub struct State {
     pub backends: Option<BackendsInfo>,
     #[serde(default)]
     pub fixtures: Option<FixtureSummary>,
+    /// The `porthole-cluster` binary: the exec credential plugin.
+    #[serde(default)]
+    pub exec_plugin: Option<PathBuf>,
+    #[serde(default)]
+    pub oidc: Option<OidcInfo>,
+    #[serde(default)]
+    pub impersonation: Vec<ImpersonationInfo>,
+    #[serde(default)]
+    pub basic_auth: Option<BasicAuthInfo>,
     #[serde(default)]
     pub timings_ms: BTreeMap<String, u64>,
 }
@@ -65,6 +74,82 @@ pub struct UserInfo {
     /// Exec users: file holding the number of plugin runs.
     #[serde(default)]
     pub exec_counter: Option<PathBuf>,
+    /// Token-file users: the file the kubeconfig's `tokenFile:` names
+    /// (holding [`Self::token`]); a test may rewrite it.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Client-certificate and exec-cert users: PEM certificate and key.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+}
+
+/// The OIDC issuer the apiserver trusts (see `oidc.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcInfo {
+    /// `https://127.0.0.1:PORT` (also the `iss` claim).
+    pub issuer_url: String,
+    /// POST, `grant_type=refresh_token`.
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Accepted for the whole life of the cluster (as is every refresh
+    /// token the issuer hands out), for [`Self::subject`].
+    pub refresh_token: String,
+    /// The issuer's serving certificate is signed by the cluster CA.
+    pub ca_file: PathBuf,
+    /// PKCS#8 DER of the ES256 signing key (read by `oidc::mint`).
+    pub signing_key: PathBuf,
+    pub key_id: String,
+    /// Number of refresh grants answered.
+    pub refresh_counter: PathBuf,
+    /// Lifetime in seconds of the id tokens the token endpoint issues
+    /// (rewrite it to change; `oidc::set_token_ttl`).
+    pub token_ttl_file: PathBuf,
+    /// `sub` of refreshed tokens; the Kubernetes user is
+    /// `username_prefix + sub`.
+    pub subject: String,
+    pub username_prefix: String,
+    /// Value of the `groups` claim; Kubernetes sees `groups_prefix + group`.
+    pub group: String,
+    pub groups_prefix: String,
+    /// Context (auth-provider oidc, id-token already expired) in the
+    /// combined kubeconfig; `kubeconfig` holds only it (copy it before
+    /// kubectl writes the refreshed token back).
+    pub context: String,
+    pub kubeconfig: PathBuf,
+}
+
+/// A context whose user impersonates another.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImpersonationInfo {
+    pub context: String,
+    /// The harness user whose credential the context uses.
+    pub user: String,
+    pub as_user: String,
+    pub as_groups: Vec<String>,
+    pub as_uid: String,
+    /// Whether RBAC lets `user` impersonate.
+    pub allowed: bool,
+}
+
+/// A kubeconfig `username`/`password` pointed at the echo backend (the
+/// apiserver no longer accepts basic auth): the echo answers with the
+/// headers it received, `Authorization` among them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BasicAuthInfo {
+    /// `http://10.213.X.11:8080` (reachable from the host).
+    pub echo_url: String,
+    /// `https://10.213.X.13:8443` (self-signed: insecure-skip-tls-verify).
+    pub https_echo_url: String,
+    pub username: String,
+    pub password: String,
+    /// `Basic base64(username:password)`: what the echo must report.
+    pub expected_authorization: String,
+    /// One context (`context`) at `echo_url` with that username/password.
+    pub kubeconfig: PathBuf,
+    pub context: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +217,10 @@ impl State {
             netns: None,
             backends: None,
             fixtures: None,
+            exec_plugin: None,
+            oidc: None,
+            impersonation: Vec::new(),
+            basic_auth: None,
             timings_ms: BTreeMap::new(),
         }
     }
@@ -160,6 +249,61 @@ impl State {
 
     pub fn user(&self, name: &str) -> Option<&UserInfo> {
         self.users.iter().find(|u| u.name == name)
+    }
+
+    fn missing(&self, what: &str) -> Error {
+        Error::State {
+            path: Self::path(&self.dir),
+            detail: format!("{what} is not recorded (is the cluster ready?)"),
+        }
+    }
+
+    /// `https://127.0.0.1:PORT` of the apiserver.
+    pub fn server_url(&self) -> Result<&str> {
+        self.apiserver
+            .as_ref()
+            .map(|a| a.url.as_str())
+            .ok_or_else(|| self.missing("the apiserver"))
+    }
+
+    /// The cluster CA (PEM file): it signs the apiserver's and the OIDC
+    /// issuer's serving certificates and every client certificate.
+    pub fn ca_file(&self) -> Result<&Path> {
+        self.apiserver
+            .as_ref()
+            .map(|a| a.ca_file.as_path())
+            .ok_or_else(|| self.missing("the apiserver"))
+    }
+
+    pub fn ca_pem(&self) -> Result<String> {
+        let path = self.ca_file()?;
+        fs::read_to_string(path).map_err(|e| Error::State {
+            path: path.to_owned(),
+            detail: format!("cannot read the CA: {e}"),
+        })
+    }
+
+    /// (certificate, key) PEM files of a client-certificate user (`admin`).
+    pub fn client_cert_files(&self, user: &str) -> Result<(&Path, &Path)> {
+        let u = self
+            .user(user)
+            .ok_or_else(|| self.missing(&format!("user {user}")))?;
+        match (&u.client_cert, &u.client_key) {
+            (Some(c), Some(k)) => Ok((c, k)),
+            _ => Err(self.missing(&format!("a client certificate of {user}"))),
+        }
+    }
+
+    pub fn oidc(&self) -> Result<&OidcInfo> {
+        self.oidc
+            .as_ref()
+            .ok_or_else(|| self.missing("the OIDC issuer"))
+    }
+
+    pub fn exec_plugin(&self) -> Result<&Path> {
+        self.exec_plugin
+            .as_deref()
+            .ok_or_else(|| self.missing("the exec plugin"))
     }
 
     pub fn backend(&self, name: &str) -> Option<&BackendInstance> {

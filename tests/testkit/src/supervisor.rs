@@ -25,6 +25,7 @@ use crate::fixtures;
 use crate::fsutil;
 use crate::kubeconfig::{self, Server};
 use crate::netns::{self, Netns};
+use crate::oidc;
 use crate::pki::{self, Pki};
 use crate::state::{ApiserverInfo, EtcdInfo, Phase, State, UserInfo};
 use crate::users::{self, Credential, User};
@@ -54,6 +55,7 @@ struct Components {
     backends: Option<Backends>,
     etcd: Option<Etcd>,
     apiserver: Option<Apiserver>,
+    oidc: Option<oidc::Issuer>,
 }
 
 /// The status line printed on stdout for the launching process.
@@ -160,6 +162,11 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
     )?;
     state.timings_ms.insert("pki".into(), ms(t.elapsed()));
 
+    // The OIDC issuer before the apiserver, which fetches its discovery
+    // document and keys at start.
+    let (issuer, oidc_info) = oidc::start(dir, &pki, &files.ca_cert)?;
+    comps.oidc = Some(issuer);
+
     // Network namespace first (recorded at once so `down` can remove it).
     let t = Instant::now();
     let mut hosts = backends::hosts();
@@ -218,6 +225,7 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
         &etcd_url,
         admin,
         &pki.ca_cert_pem,
+        &oidc::apiserver_args(&oidc_info),
         &logs,
     )
     .await?;
@@ -231,11 +239,19 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
     state.timings_ms.insert("apiserver".into(), ms(t.elapsed()));
 
     // Kubeconfigs.
+    state.exec_plugin = Some(opts.plugin_bin.clone());
     state.users = write_kubeconfigs(dir, &server, &users, &opts.plugin_bin)?;
+    let mut extras = crate::impersonation::extras(&users)?;
+    let oidc_extra = oidc::kubeconfig_extra(&oidc_info, &pki.ca_cert_pem)?;
+    kubeconfig::write(&oidc_info.kubeconfig, &oidc_extra.document(&server))?;
+    extras.push(oidc_extra);
     kubeconfig::write(
         &state.kubeconfig,
-        &kubeconfig::combined(&server, &users, &opts.plugin_bin),
+        &kubeconfig::combined(&server, &users, &extras, &opts.plugin_bin),
     )?;
+    state.oidc = Some(oidc_info);
+    state.impersonation = crate::impersonation::infos();
+    state.basic_auth = Some(crate::basic_auth::setup(dir, &backends_info)?);
     let admin_kc = state
         .user(users::ADMIN)
         .map(|u| u.kubeconfig.clone())
@@ -299,10 +315,13 @@ fn write_kubeconfigs(
                 auth: u.spec.auth.clone(),
                 kubeconfig: path,
                 token: u.token().map(str::to_owned),
-                exec_counter: match &u.credential {
-                    Credential::Exec { counter_file, .. } => Some(counter_file.clone()),
+                exec_counter: u.exec_counter().map(Path::to_path_buf),
+                token_file: match &u.credential {
+                    Credential::TokenFile { file, .. } => Some(file.clone()),
                     _ => None,
                 },
+                client_cert: u.cert_files().map(|f| f.cert.clone()),
+                client_key: u.cert_files().map(|f| f.key.clone()),
             })
         })
         .collect()
@@ -383,6 +402,9 @@ async fn teardown(state: &mut State, comps: &mut Components) {
     }
     if let Some(e) = comps.etcd.take() {
         tracing::info!("{}", e.proc.stop(Duration::from_secs(10)).await);
+    }
+    if comps.oidc.take().is_some() {
+        tracing::info!("stopped the OIDC issuer");
     }
     if let (Some(ip), Some(ns)) = (comps.ip.as_ref(), comps.netns.take()) {
         match netns::delete(ip, &ns.name) {

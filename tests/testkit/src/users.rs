@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IoContext, Result};
+use crate::exec_credential::ExecApiVersion;
 use crate::pki::{CertKey, Pki};
 use crate::random;
 
@@ -26,10 +27,19 @@ pub enum Auth {
     ClientCert,
     /// Bearer token from the apiserver's static token file.
     Token,
-    /// `client.authentication.k8s.io/v1` exec plugin (`porthole-cluster
-    /// exec-credential`) that hands out a static-file token with an expiry
-    /// and counts its runs.
-    Exec { ttl_secs: u64 },
+    /// The same, but the kubeconfig names a file holding the token
+    /// (`tokenFile:`), which tests may rewrite.
+    TokenFile,
+    /// Exec plugin (`porthole-cluster exec-credential`) that hands out a
+    /// static-file token with an expiry and counts its runs.
+    Exec {
+        ttl_secs: u64,
+        #[serde(default)]
+        api_version: ExecApiVersion,
+    },
+    /// Exec plugin that hands out a client certificate signed by the
+    /// cluster CA (`clientCertificateData`/`clientKeyData`).
+    ExecCert,
 }
 
 /// What a user is: name, groups, how it authenticates, its context name.
@@ -67,9 +77,36 @@ pub fn token_user(name: &str, groups: &[&str]) -> UserSpec {
     spec(name, groups, Auth::Token)
 }
 
-/// A user whose token comes from an exec credential plugin.
+/// A user whose kubeconfig reads the token from a file (`tokenFile:`).
+pub fn token_file_user(name: &str, groups: &[&str]) -> UserSpec {
+    spec(name, groups, Auth::TokenFile)
+}
+
+/// A user whose token comes from a v1 exec credential plugin.
 pub fn exec_user(name: &str, groups: &[&str], ttl_secs: u64) -> UserSpec {
-    spec(name, groups, Auth::Exec { ttl_secs })
+    exec_user_with(name, groups, ttl_secs, ExecApiVersion::V1)
+}
+
+/// A user whose token comes from an exec credential plugin speaking `version`.
+pub fn exec_user_with(
+    name: &str,
+    groups: &[&str],
+    ttl_secs: u64,
+    api_version: ExecApiVersion,
+) -> UserSpec {
+    spec(
+        name,
+        groups,
+        Auth::Exec {
+            ttl_secs,
+            api_version,
+        },
+    )
+}
+
+/// A user whose exec plugin returns a client certificate.
+pub fn exec_cert_user(name: &str, groups: &[&str]) -> UserSpec {
+    spec(name, groups, Auth::ExecCert)
 }
 
 pub const ADMIN: &str = "admin";
@@ -78,28 +115,65 @@ pub const EXEC_USER: &str = "exec-user";
 /// Group the viewer is in; bound read-only in `team-a` and `monitoring`.
 pub const VIEWERS_GROUP: &str = "porthole:viewers";
 pub const EXEC_GROUP: &str = "porthole:exec-users";
+/// Two static tokens; the first is handed to clients through `tokenFile:`.
+pub const FILE_USER_1: &str = "file-user-1";
+pub const FILE_USER_2: &str = "file-user-2";
+pub const FILE_USERS_GROUP: &str = "porthole:file-users";
+pub const TOKEN_FILE_CONTEXT: &str = "porthole-token-file";
+pub const EXEC_V1BETA1_USER: &str = "exec-v1beta1";
+pub const EXEC_CERT_USER: &str = "exec-cert-user";
+/// May impersonate `alice` (see `impersonation.rs`).
+pub const IMPERSONATOR: &str = "impersonator";
 
 /// admin (cluster-admin through `system:masters`), viewer (read-only in a
-/// few namespaces), exec-user (exec plugin, read-only cluster-wide).
+/// few namespaces), exec-user (exec plugin, read-only cluster-wide), the
+/// token-file pair, the v1beta1 and client-certificate exec plugins, and
+/// the impersonator.
 pub fn default_users() -> Vec<UserSpec> {
     vec![
         cert_user(ADMIN, &["system:masters"]),
         token_user(VIEWER, &[VIEWERS_GROUP]),
         exec_user(EXEC_USER, &[EXEC_GROUP], 300).with_context("porthole-exec"),
+        token_file_user(FILE_USER_1, &[FILE_USERS_GROUP]).with_context(TOKEN_FILE_CONTEXT),
+        token_user(FILE_USER_2, &[FILE_USERS_GROUP]),
+        exec_user_with(EXEC_V1BETA1_USER, &[EXEC_GROUP], 300, ExecApiVersion::V1beta1)
+            .with_context("porthole-exec-v1beta1"),
+        exec_cert_user(EXEC_CERT_USER, &[EXEC_GROUP]).with_context("porthole-exec-cert"),
+        token_user(IMPERSONATOR, &[]),
     ]
 }
 
 /// A user's secret material, generated for one control plane.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Cert(CertKey),
+    /// The certificate, also written to `<name>.crt` / `<name>.key`.
+    Cert {
+        cert: CertKey,
+        files: CertFiles,
+    },
     Token(String),
+    TokenFile {
+        token: String,
+        file: PathBuf,
+    },
     Exec {
         token: String,
         token_file: PathBuf,
         counter_file: PathBuf,
         ttl_secs: u64,
+        api_version: ExecApiVersion,
     },
+    ExecCert {
+        files: CertFiles,
+        counter_file: PathBuf,
+    },
+}
+
+/// Where a client certificate and its key were written (PEM, owner-only).
+#[derive(Debug, Clone)]
+pub struct CertFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -111,10 +185,46 @@ pub struct User {
 impl User {
     pub fn token(&self) -> Option<&str> {
         match &self.credential {
-            Credential::Token(t) | Credential::Exec { token: t, .. } => Some(t),
-            Credential::Cert(_) => None,
+            Credential::Token(t)
+            | Credential::TokenFile { token: t, .. }
+            | Credential::Exec { token: t, .. } => Some(t),
+            Credential::Cert { .. } | Credential::ExecCert { .. } => None,
         }
     }
+
+    /// The client certificate files (cert users and exec-cert users).
+    pub fn cert_files(&self) -> Option<&CertFiles> {
+        match &self.credential {
+            Credential::Cert { files, .. } | Credential::ExecCert { files, .. } => Some(files),
+            _ => None,
+        }
+    }
+
+    /// The run counter of an exec plugin user.
+    pub fn exec_counter(&self) -> Option<&Path> {
+        match &self.credential {
+            Credential::Exec { counter_file, .. } | Credential::ExecCert { counter_file, .. } => {
+                Some(counter_file)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn write_cert(dir: &Path, name: &str, ck: &CertKey) -> Result<CertFiles> {
+    let files = CertFiles {
+        cert: dir.join(format!("{name}.crt")),
+        key: dir.join(format!("{name}.key")),
+    };
+    crate::fsutil::write_atomic(&files.cert, ck.cert_pem.as_bytes())?;
+    crate::fsutil::write_private(&files.key, ck.key_pem.as_bytes())?;
+    Ok(files)
+}
+
+fn new_counter(dir: &Path, name: &str) -> Result<PathBuf> {
+    let counter_file = dir.join(format!("{name}.exec-count"));
+    crate::fsutil::write_atomic(&counter_file, b"0\n")?;
+    Ok(counter_file)
 }
 
 /// Generates certificates and tokens for `specs`; exec users get a token file
@@ -125,19 +235,38 @@ pub fn provision(specs: &[UserSpec], pki: &Pki, dir: &Path) -> Result<Vec<User>>
         .iter()
         .map(|spec| {
             let credential = match &spec.auth {
-                Auth::ClientCert => Credential::Cert(pki.client_cert(&spec.name, &spec.groups)?),
+                Auth::ClientCert => {
+                    let cert = pki.client_cert(&spec.name, &spec.groups)?;
+                    let files = write_cert(dir, &spec.name, &cert)?;
+                    Credential::Cert { cert, files }
+                }
                 Auth::Token => Credential::Token(random::hex(24)?),
-                Auth::Exec { ttl_secs } => {
+                Auth::TokenFile => {
+                    let token = random::hex(24)?;
+                    let file = dir.join(format!("{}.token", spec.name));
+                    crate::fsutil::write_private(&file, token.as_bytes())?;
+                    Credential::TokenFile { token, file }
+                }
+                Auth::Exec {
+                    ttl_secs,
+                    api_version,
+                } => {
                     let token = random::hex(24)?;
                     let token_file = dir.join(format!("{}.token", spec.name));
-                    let counter_file = dir.join(format!("{}.exec-count", spec.name));
                     crate::fsutil::write_private(&token_file, token.as_bytes())?;
-                    crate::fsutil::write_atomic(&counter_file, b"0\n")?;
                     Credential::Exec {
                         token,
                         token_file,
-                        counter_file,
+                        counter_file: new_counter(dir, &spec.name)?,
                         ttl_secs: *ttl_secs,
+                        api_version: *api_version,
+                    }
+                }
+                Auth::ExecCert => {
+                    let cert = pki.client_cert(&spec.name, &spec.groups)?;
+                    Credential::ExecCert {
+                        files: write_cert(dir, &spec.name, &cert)?,
+                        counter_file: new_counter(dir, &spec.name)?,
                     }
                 }
             };
@@ -177,10 +306,16 @@ mod tests {
             },
             User {
                 spec: cert_user("admin", &["system:masters"]),
-                credential: Credential::Cert(CertKey {
-                    cert_pem: String::new(),
-                    key_pem: String::new(),
-                }),
+                credential: Credential::Cert {
+                    cert: CertKey {
+                        cert_pem: String::new(),
+                        key_pem: String::new(),
+                    },
+                    files: CertFiles {
+                        cert: PathBuf::new(),
+                        key: PathBuf::new(),
+                    },
+                },
             },
         ];
         assert_eq!(static_token_file(&users), "t1,viewer,viewer,\"a,b\"\n");
@@ -189,6 +324,18 @@ mod tests {
     #[test]
     fn default_contexts() {
         let ctx: Vec<String> = default_users().into_iter().map(|u| u.context).collect();
-        assert_eq!(ctx, ["porthole-admin", "porthole-viewer", "porthole-exec"]);
+        assert_eq!(
+            ctx,
+            [
+                "porthole-admin",
+                "porthole-viewer",
+                "porthole-exec",
+                "porthole-token-file",
+                "porthole-file-user-2",
+                "porthole-exec-v1beta1",
+                "porthole-exec-cert",
+                "porthole-impersonator",
+            ]
+        );
     }
 }

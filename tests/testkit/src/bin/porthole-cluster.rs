@@ -83,16 +83,91 @@ enum Cmd {
         #[arg(long)]
         crash_report: Option<PathBuf>,
     },
-    /// Exec credential plugin (client.authentication.k8s.io/v1) of the test
-    /// exec user: prints an ExecCredential, counts its runs.
-    ExecCredential {
-        #[arg(long)]
-        token_file: PathBuf,
-        #[arg(long)]
-        counter: PathBuf,
-        #[arg(long, default_value_t = 300)]
-        ttl_secs: u64,
-    },
+    /// Exec credential plugin of the test exec users: prints an
+    /// ExecCredential, counts its runs; options make odd plugins.
+    ExecCredential(ExecArgs),
+}
+
+#[derive(clap::Args)]
+struct ExecArgs {
+    /// Counts every run (created on the first one).
+    #[arg(long)]
+    counter: PathBuf,
+    /// client.authentication.k8s.io/v1 (default) or .../v1beta1.
+    #[arg(long, default_value = "client.authentication.k8s.io/v1")]
+    api_version: exec_credential::ExecApiVersion,
+    /// The token: this file, trimmed.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// One token per line: run n prints line n; the last line repeats.
+    #[arg(long)]
+    tokens_file: Option<PathBuf>,
+    #[arg(long, default_value_t = 300)]
+    ttl_secs: u64,
+    /// Hang this long before answering.
+    #[arg(long, default_value_t = 0)]
+    sleep_secs: u64,
+    /// Exit with this code instead of printing a credential.
+    #[arg(long)]
+    fail_with: Option<u8>,
+    /// Write this on stderr (every run).
+    #[arg(long)]
+    stderr: Option<String>,
+    /// NAME=VALUE that must be in the environment (repeatable).
+    #[arg(long)]
+    require_env: Vec<String>,
+    /// Fail unless KUBERNETES_EXEC_INFO has spec.cluster.server and
+    /// certificate-authority-data (provideClusterInfo: true).
+    #[arg(long)]
+    expect_cluster_info: bool,
+    /// Fail unless stdin (and KUBERNETES_EXEC_INFO spec.interactive) is so.
+    #[arg(long, value_enum)]
+    check_stdin: Option<exec_credential::StdinExpectation>,
+    /// Return this client certificate (PEM) instead of a token.
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
+}
+
+impl From<ExecArgs> for exec_credential::Options {
+    fn from(a: ExecArgs) -> Self {
+        exec_credential::Options {
+            api_version: a.api_version,
+            token_file: a.token_file,
+            tokens_file: a.tokens_file,
+            counter: a.counter,
+            ttl_secs: a.ttl_secs,
+            sleep_secs: a.sleep_secs,
+            fail_with: a.fail_with,
+            stderr: a.stderr,
+            require_env: a.require_env,
+            expect_cluster_info: a.expect_cluster_info,
+            check_stdin: a.check_stdin,
+            client_cert: a.client_cert,
+            client_key: a.client_key,
+        }
+    }
+}
+
+fn exec_credential_main(args: ExecArgs) -> ExitCode {
+    let opts = exec_credential::Options::from(args);
+    match exec_credential::run(&opts) {
+        Ok(exec_credential::Outcome::Credential(json)) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Ok(exec_credential::Outcome::Fail { code, message }) => {
+            if !message.is_empty() {
+                eprintln!("porthole-cluster exec-credential: {message}");
+            }
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("porthole-cluster exec-credential: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -122,20 +197,7 @@ fn main() -> ExitCode {
             };
             supervise(opts)
         }
-        Cmd::ExecCredential {
-            token_file,
-            counter,
-            ttl_secs,
-        } => match exec_credential::run(&token_file, &counter, Duration::from_secs(ttl_secs)) {
-            Ok(json) => {
-                println!("{json}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("porthole-cluster exec-credential: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Cmd::ExecCredential(args) => exec_credential_main(args),
         cmd => {
             let rt = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()

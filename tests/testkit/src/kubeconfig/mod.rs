@@ -1,6 +1,12 @@
 //! Kubeconfig files for the test users: one per user and one with a context
 //! per user (current = admin), plus an admin context that reaches the
-//! apiserver only through `tls-server-name`.
+//! apiserver only through `tls-server-name`, plus contexts that are not a
+//! user as is ([`Extra`]: impersonation, OIDC). [`Builder`] writes the odd
+//! kubeconfigs tests compose.
+
+mod builder;
+
+pub use builder::{Builder, ClusterEntry};
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +14,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::error::Result;
+use crate::exec_credential::PluginArgs;
 use crate::fsutil;
 use crate::users::{Credential, User};
 use crate::yaml;
@@ -29,7 +36,7 @@ pub struct Server {
     pub sni_name: String,
 }
 
-fn b64(s: &str) -> String {
+pub(crate) fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
 }
 
@@ -46,34 +53,64 @@ fn cluster_entry(name: &str, server: &Server, sni: bool) -> Value {
 
 /// The `user` map of a kubeconfig `users[]` entry. `plugin` is the
 /// `porthole-cluster` binary (the exec credential plugin).
-fn user_entry(user: &User, plugin: &Path) -> Value {
-    let body = match &user.credential {
-        Credential::Cert(ck) => json!({
-            "client-certificate-data": b64(&ck.cert_pem),
-            "client-key-data": b64(&ck.key_pem),
+pub fn user_body(user: &User, plugin: &Path) -> Value {
+    match &user.credential {
+        Credential::Cert { cert, .. } => json!({
+            "client-certificate-data": b64(&cert.cert_pem),
+            "client-key-data": b64(&cert.key_pem),
         }),
         Credential::Token(token) => json!({ "token": token }),
+        Credential::TokenFile { file, .. } => json!({ "tokenFile": file.display().to_string() }),
         Credential::Exec {
             token_file,
             counter_file,
             ttl_secs,
+            api_version,
             ..
-        } => json!({
-            "exec": {
-                "apiVersion": "client.authentication.k8s.io/v1",
-                "command": plugin.display().to_string(),
-                "args": [
-                    "exec-credential",
-                    "--token-file", token_file.display().to_string(),
-                    "--counter", counter_file.display().to_string(),
-                    "--ttl-secs", ttl_secs.to_string(),
-                ],
-                "interactiveMode": "Never",
-                "provideClusterInfo": false,
-            }
-        }),
-    };
-    json!({ "name": user.spec.name, "user": body })
+        } => PluginArgs::new(plugin, counter_file)
+            .token_file(token_file)
+            .ttl_secs(*ttl_secs)
+            .api_version(*api_version)
+            .user(),
+        Credential::ExecCert {
+            files,
+            counter_file,
+        } => PluginArgs::new(plugin, counter_file)
+            .client_cert(&files.cert, &files.key)
+            .user(),
+    }
+}
+
+fn user_entry(user: &User, plugin: &Path) -> Value {
+    json!({ "name": user.spec.name, "user": user_body(user, plugin) })
+}
+
+/// A context whose user entry is not one of the harness users as is:
+/// an impersonating user, OIDC. `user` is the kubeconfig `user` map.
+#[derive(Debug, Clone)]
+pub struct Extra {
+    pub context: String,
+    /// Name of its `users[]` entry.
+    pub user_name: String,
+    pub user: Value,
+    pub namespace: Option<String>,
+}
+
+impl Extra {
+    /// A kubeconfig with only this context.
+    pub fn document(&self, server: &Server) -> Value {
+        document(
+            vec![cluster_entry(CLUSTER, server, false)],
+            vec![json!({ "name": self.user_name, "user": self.user })],
+            vec![context_entry(
+                &self.context,
+                CLUSTER,
+                &self.user_name,
+                self.namespace.as_deref(),
+            )],
+            &self.context,
+        )
+    }
 }
 
 fn context_entry(name: &str, cluster: &str, user: &str, namespace: Option<&str>) -> Value {
@@ -118,8 +155,8 @@ pub fn for_user(server: &Server, user: &User, plugin: &Path) -> Value {
 }
 
 /// All users, a context each, current = the first user (admin), plus an
-/// admin context through the SNI-only name.
-pub fn combined(server: &Server, users: &[User], plugin: &Path) -> Value {
+/// admin context through the SNI-only name and the `extras`.
+pub fn combined(server: &Server, users: &[User], extras: &[Extra], plugin: &Path) -> Value {
     let mut contexts: Vec<Value> = users
         .iter()
         .map(|u| context_entry(&u.spec.context, CLUSTER, &u.spec.name, default_namespace(u)))
@@ -132,13 +169,23 @@ pub fn combined(server: &Server, users: &[User], plugin: &Path) -> Value {
             None,
         ));
     }
+    let mut user_entries: Vec<Value> = users.iter().map(|u| user_entry(u, plugin)).collect();
+    for x in extras {
+        contexts.push(context_entry(
+            &x.context,
+            CLUSTER,
+            &x.user_name,
+            x.namespace.as_deref(),
+        ));
+        user_entries.push(json!({ "name": x.user_name, "user": x.user }));
+    }
     let current = users.first().map(|u| u.spec.context.as_str()).unwrap_or("");
     document(
         vec![
             cluster_entry(CLUSTER, server, false),
             cluster_entry(SNI_CLUSTER, server, true),
         ],
-        users.iter().map(|u| user_entry(u, plugin)).collect(),
+        user_entries,
         contexts,
         current,
     )
