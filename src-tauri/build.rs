@@ -1,7 +1,16 @@
 // Declares the app's own commands so Tauri generates a permission for each
 // (`allow-<command>`); capabilities/ then grants exactly the ones the UI uses.
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["list_contexts"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "list_contexts",
+        "context_statuses",
+        "reload",
+        "config_view",
+        "get_settings",
+        "add_kubeconfig",
+        "remove_kubeconfig",
+        "set_extra_path_dirs",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed: see the message above");
 }

@@ -1,12 +1,189 @@
-//! Tauri commands: thin adapters from IPC to porthole-core. Each one parses
-//! its input, calls the core, and maps errors to text the user can act on.
-//! Payload types are porthole-core's, exported to TypeScript by ts-rs.
+//! Tauri commands: thin adapters from IPC to porthole-core's [`Workspace`].
+//! Each one parses its input, calls the core, and hands the answer to
+//! [`ipc::reply`], which maps errors to text the user can act on (and
+//! records the answer when `PORTHOLE_IPC_RECORD` is set). Payload types are
+//! porthole-core's, exported to TypeScript by ts-rs; none holds a secret.
 
-use porthole_core::kubeconfig::{ContextList, KubeconfigSources, load_contexts};
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use porthole_core::cluster::StatusUpdate;
+use porthole_core::kubeconfig::ContextList;
+use porthole_core::settings::Settings;
+use porthole_core::workspace::Workspace;
+use tauri::{AppHandle, State, WebviewWindow};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::ipc::reply;
+
+type Ws<'a> = State<'a, Arc<Workspace>>;
 
 /// The merged kubeconfig's contexts and, per file, what became of it.
 /// Never fails as a whole: a broken file is reported inside the list.
 #[tauri::command]
-pub async fn list_contexts() -> ContextList {
-    load_contexts(&KubeconfigSources::from_env()).await
+pub fn list_contexts(ws: Ws<'_>) -> Result<ContextList, String> {
+    reply("list_contexts", Ok::<_, Infallible>(ws.contexts()))
+}
+
+/// The latest status of every context probed so far (live changes arrive
+/// as `context-status` events).
+#[tauri::command]
+pub fn context_statuses(ws: Ws<'_>) -> Result<Vec<StatusUpdate>, String> {
+    reply("context_statuses", Ok::<_, Infallible>(ws.statuses()))
+}
+
+/// Reads the kubeconfig files again and probes every context again.
+#[tauri::command]
+pub async fn reload(ws: Ws<'_>) -> Result<ContextList, String> {
+    reply("reload", Ok::<_, Infallible>(ws.reload().await))
+}
+
+/// `kubectl config view --minify --context NAME`, secrets masked, as YAML.
+#[tauri::command]
+pub async fn config_view(ws: Ws<'_>, context: String) -> Result<String, String> {
+    let result = match non_empty(&context, "context name") {
+        Ok(name) => ws.config_view_yaml(name).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    reply("config_view", result)
+}
+
+#[tauri::command]
+pub fn get_settings(ws: Ws<'_>) -> Result<Settings, String> {
+    reply("get_settings", Ok::<_, Infallible>(ws.settings()))
+}
+
+/// Asks the user for a kubeconfig file with the system's file picker and
+/// adds it. The path never comes from the webview, so the page cannot make
+/// Porthole read a file the user did not choose. `None`: the user cancelled.
+#[tauri::command]
+pub async fn add_kubeconfig(
+    app: AppHandle,
+    window: WebviewWindow,
+    ws: Ws<'_>,
+    title: Option<String>,
+) -> Result<Option<Settings>, String> {
+    let result = match pick_file(&app, &window, title).await {
+        Ok(Some(path)) => {
+            tracing::info!("adding kubeconfig {}", path.display());
+            ws.add_kubeconfig(&path.to_string_lossy())
+                .await
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    reply("add_kubeconfig", result)
+}
+
+/// Forgets a kubeconfig file added in the app; the file itself is untouched.
+#[tauri::command]
+pub async fn remove_kubeconfig(ws: Ws<'_>, path: String) -> Result<Settings, String> {
+    let result = match non_empty(&path, "file path") {
+        Ok(path) => ws.remove_kubeconfig(path).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    reply("remove_kubeconfig", result)
+}
+
+/// Sets the extra directories searched for exec plugins (absolute paths,
+/// in order; blanks and repeats dropped).
+#[tauri::command]
+pub async fn set_extra_path_dirs(ws: Ws<'_>, dirs: Vec<String>) -> Result<Settings, String> {
+    let result = match parse_dirs(dirs) {
+        Ok(dirs) => ws
+            .set_extra_path_dirs(dirs)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    reply("set_extra_path_dirs", result)
+}
+
+fn non_empty<'a>(value: &'a str, what: &str) -> Result<&'a str, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(format!("no {what} given"))
+    } else {
+        Ok(value)
+    }
+}
+
+fn parse_dirs(dirs: Vec<String>) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for dir in dirs {
+        let dir = dir.trim();
+        if dir.is_empty() || out.iter().any(|d| d == dir) {
+            continue;
+        }
+        if !Path::new(dir).is_absolute() {
+            return Err(format!(
+                "{dir:?} is not an absolute path: give the folder's full path, starting with /"
+            ));
+        }
+        out.push(dir.to_owned());
+    }
+    Ok(out)
+}
+
+/// The native "open file" dialog, starting in ~/.kube when it exists.
+async fn pick_file(
+    app: &AppHandle,
+    window: &WebviewWindow,
+    title: Option<String>,
+) -> Result<Option<PathBuf>, String> {
+    let mut dialog = app.dialog().file().set_parent(window);
+    if let Some(title) = title.filter(|t| !t.trim().is_empty()) {
+        dialog = dialog.set_title(title);
+    }
+    if let Some(kube_dir) = std::env::home_dir()
+        .map(|h| h.join(".kube"))
+        .filter(|d| d.is_dir())
+    {
+        dialog = dialog.set_directory(kube_dir);
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_file(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let picked = rx
+        .await
+        .map_err(|_| "the file picker closed without an answer".to_owned())?;
+    picked
+        .map(|p| {
+            p.into_path()
+                .map_err(|e| format!("the chosen file is not a local path: {e}"))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_path_dirs_must_be_absolute_and_are_deduplicated() {
+        assert_eq!(
+            parse_dirs(vec![
+                " /opt/bin ".into(),
+                String::new(),
+                "/opt/bin".into(),
+                "/usr/local/go/bin".into()
+            ]),
+            Ok(vec!["/opt/bin".to_owned(), "/usr/local/go/bin".to_owned()])
+        );
+        let err = parse_dirs(vec!["bin".into()]).expect_err("relative path");
+        assert!(err.contains("absolute"), "{err}");
+    }
+
+    #[test]
+    fn blank_names_are_refused_with_words() {
+        assert_eq!(
+            non_empty("  ", "context name"),
+            Err("no context name given".into())
+        );
+        assert_eq!(non_empty(" a ", "context name"), Ok("a"));
+    }
 }

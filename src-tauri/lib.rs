@@ -2,21 +2,47 @@
 //! Nothing here decides anything about Kubernetes; see `porthole-core`.
 
 mod commands;
+mod ipc;
 mod tray;
 
-use tauri::Manager;
+use std::sync::Arc;
+
+use porthole_core::workspace::{Workspace, WorkspaceEvent, WorkspaceOptions};
+use tauri::{AppHandle, Manager};
+use tokio::sync::broadcast::error::RecvError;
+
+/// Event names the webview listens to (see `ui/src/lib/api.ts`).
+const CONTEXTS_CHANGED: &str = "contexts-changed";
+const CONTEXT_STATUS: &str = "context-status";
 
 /// Starts the desktop app; returns when the user quits.
 pub fn run() {
     init_logging();
+    ipc::init_recording();
     let result = tauri::Builder::default()
         // First plugin on purpose: a second launch must hand over before
         // anything else starts, and then focus the running window.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app);
         }))
-        .invoke_handler(tauri::generate_handler![commands::list_contexts])
+        // Used from Rust only (the "Add kubeconfig…" picker): the webview is
+        // granted none of its commands.
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::list_contexts,
+            commands::context_statuses,
+            commands::reload,
+            commands::config_view,
+            commands::get_settings,
+            commands::add_kubeconfig,
+            commands::remove_kubeconfig,
+            commands::set_extra_path_dirs,
+        ])
         .setup(|app| {
+            let workspace =
+                tauri::async_runtime::block_on(Workspace::start(WorkspaceOptions::default()));
+            app.manage(Arc::clone(&workspace));
+            forward_events(app.handle().clone(), workspace);
             tray::install(app.handle())?;
             Ok(())
         })
@@ -34,6 +60,30 @@ pub(crate) fn show_main_window(app: &tauri::AppHandle) {
         let _ = window.show();
         let _ = window.set_focus();
     }
+}
+
+/// Passes the workspace's events on to the webview until the app ends. A
+/// receiver that fell behind lost events: it sends the whole state again.
+fn forward_events(app: AppHandle, workspace: Arc<Workspace>) {
+    let mut events = workspace.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(WorkspaceEvent::ContextsChanged(list)) => {
+                    ipc::emit(&app, CONTEXTS_CHANGED, &list);
+                }
+                Ok(WorkspaceEvent::Status(update)) => ipc::emit(&app, CONTEXT_STATUS, &update),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!("{missed} workspace events missed: sending the full state");
+                    ipc::emit(&app, CONTEXTS_CHANGED, &workspace.contexts());
+                    for update in workspace.statuses() {
+                        ipc::emit(&app, CONTEXT_STATUS, &update);
+                    }
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// Logs to stderr; `PORTHOLE_LOG` filters (default: info for Porthole, warn for the rest).
