@@ -1,10 +1,60 @@
 // The only door from the UI to the backend. Every payload type comes from
 // ./bindings, generated from the Rust types by ts-rs (never written by hand).
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ContextList } from "./bindings/ContextList";
+import type { Settings } from "./bindings/Settings";
+import type { StatusUpdate } from "./bindings/StatusUpdate";
 
 export function listContexts(): Promise<ContextList> {
   return invoke<ContextList>("list_contexts");
+}
+
+/** The latest status of every context probed so far. */
+export function contextStatuses(): Promise<StatusUpdate[]> {
+  return invoke<StatusUpdate[]>("context_statuses");
+}
+
+/** Re-reads the kubeconfig files and probes every context again. */
+export function reload(): Promise<ContextList> {
+  return invoke<ContextList>("reload");
+}
+
+/** The context's kubeconfig as `kubectl config view --minify` shows it, secrets masked. */
+export function configView(context: string): Promise<string> {
+  return invoke<string>("config_view", { context });
+}
+
+export function getSettings(): Promise<Settings> {
+  return invoke<Settings>("get_settings");
+}
+
+/**
+ * Opens the system's file picker (titled `title`) and adds the chosen
+ * kubeconfig; `null` when the user cancelled. The path is chosen in the
+ * native dialog, never sent from here.
+ */
+export function addKubeconfig(title: string): Promise<Settings | null> {
+  return invoke<Settings | null>("add_kubeconfig", { title });
+}
+
+/** Forgets a file added in the app (the file itself is untouched). */
+export function removeKubeconfig(path: string): Promise<Settings> {
+  return invoke<Settings>("remove_kubeconfig", { path });
+}
+
+export function setExtraPathDirs(dirs: string[]): Promise<Settings> {
+  return invoke<Settings>("set_extra_path_dirs", { dirs });
+}
+
+/** The merged contexts changed (a file was edited, added or removed). */
+export function onContextsChanged(handler: (list: ContextList) => void): Promise<UnlistenFn> {
+  return listen<ContextList>("contexts-changed", (e) => handler(e.payload));
+}
+
+/** One context's status changed. */
+export function onContextStatus(handler: (update: StatusUpdate) => void): Promise<UnlistenFn> {
+  return listen<StatusUpdate>("context-status", (e) => handler(e.payload));
 }
 
 /** Tauri rejects with a string (our commands) or an Error; show either. */

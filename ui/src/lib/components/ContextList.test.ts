@@ -2,7 +2,8 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import ContextList from "./ContextList.svelte";
 import { setLocale } from "../i18n/index.svelte";
-import { twoFiles } from "../testing/fixtures";
+import type { ContextStatus } from "../bindings/ContextStatus";
+import { context, twoFiles } from "../testing/fixtures";
 
 afterEach(() => setLocale("en"));
 
@@ -68,5 +69,37 @@ describe("ContextList", () => {
     setup();
     expect(screen.getByTestId("current-badge").textContent).toBe("当前");
     expect(screen.getByRole("listbox").getAttribute("aria-label")).toBe("上下文");
+  });
+
+  it("shows a status dot per context, the server version when reachable", () => {
+    const statuses: Record<string, ContextStatus> = {
+      staging: {
+        state: "reachable",
+        version: "v1.37.2",
+        user: "sre",
+        groups: [],
+        latencyMs: 8,
+      },
+      "kind-porthole": {
+        state: "failed",
+        problem: { kind: "connectionRefused", address: "127.0.0.1:40443" },
+      },
+    };
+    render(ContextList, { contexts: twoFiles.contexts, selected: null, onselect: vi.fn(), statuses });
+    const dots = screen.getAllByTestId("status-dot");
+    expect(dots.map((d) => d.dataset.state)).toEqual(["checking", "failed", "reachable"]);
+    expect(screen.getByTitle("staging").textContent).toContain("v1.37.2");
+    expect(screen.getAllByTestId("server-version")).toHaveLength(1);
+    expect(screen.getByTitle("kind-porthole").textContent).toContain("Connection refused");
+  });
+
+  it("marks a context whose file broke with an error badge", () => {
+    const contexts = twoFiles.contexts.map((c) => context({ ...c }, c.name === "kind-porthole"));
+    render(ContextList, { contexts, selected: null, onselect: vi.fn() });
+    const badges = screen.getAllByTestId("stale-badge");
+    expect(badges).toHaveLength(1);
+    expect(badges[0]?.closest("[role=option]")?.getAttribute("data-name")).toBe("kind-porthole");
+    expect(badges[0]?.textContent).toContain("file broken");
+    expect(badges[0]?.getAttribute("title")).toBe("file broken — showing last good version");
   });
 });

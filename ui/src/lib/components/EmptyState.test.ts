@@ -1,7 +1,7 @@
 import { render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import EmptyState from "./EmptyState.svelte";
-import { nothingFound } from "../testing/fixtures";
+import { nothingFound, source } from "../testing/fixtures";
 
 describe("EmptyState", () => {
   it("says no kubeconfig was found and where Porthole looked", () => {
@@ -14,7 +14,7 @@ describe("EmptyState", () => {
     render(EmptyState, {
       list: {
         ...nothingFound,
-        sources: [{ path: "/k/empty.yaml", state: { state: "loaded", contexts: 0 } }],
+        sources: [source("/k/empty.yaml", { state: "loaded", contexts: 0 })],
       },
     });
     expect(screen.getByRole("heading").textContent).toBe("Your kubeconfig has no contexts");
