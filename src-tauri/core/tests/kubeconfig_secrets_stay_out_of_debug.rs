@@ -13,10 +13,10 @@ const SECRET_MARK: &str = "zoo-secret-";
 
 fn zoo(files: &[&str]) -> KubeconfigSources {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubeconfig-zoo");
-    KubeconfigSources {
-        origin: SourceOrigin::EnvVar,
-        paths: files.iter().map(|f| dir.join(f)).collect::<Vec<PathBuf>>(),
-    }
+    KubeconfigSources::files(
+        SourceOrigin::EnvVar,
+        files.iter().map(|f| dir.join(f)).collect::<Vec<PathBuf>>(),
+    )
 }
 
 const READABLE: &[&[&str]] = &[

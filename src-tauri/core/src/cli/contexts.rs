@@ -121,6 +121,7 @@ mod tests {
             namespace: None,
             current,
             source: "/f".into(),
+            stale: false,
         };
         let list = ContextList {
             origin: SourceOrigin::EnvVar,

@@ -1,10 +1,11 @@
-//! Reading and merging kubeconfig files, one report per file.
+//! Reading kubeconfig files, and what the user is told about each one.
 //!
 //! kubectl refuses to run when any file is malformed. Porthole is a window
 //! onto every cluster, so a broken file is reported (path and the parser's
-//! reason) and the other files keep working.
+//! reason) and the other files keep working; the merge itself is
+//! [`super::snapshot`]'s.
 
-use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,7 @@ pub enum FileProblem {
 }
 
 /// What happened to one file of the list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(tag = "state", rename_all = "camelCase")]
 #[ts(export)]
 pub enum SourceState {
@@ -46,12 +47,15 @@ pub enum SourceState {
 }
 
 /// One kubeconfig file and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct SourceReport {
+    /// The file, or `in-cluster` for the pod's service account.
     pub path: String,
     pub state: SourceState,
+    /// Added by the user in Porthole's settings (the UI offers "Remove").
+    pub added: bool,
 }
 
 /// Everything the UI and `portholectl contexts` show: the merged contexts,
@@ -73,11 +77,14 @@ pub struct ContextList {
 
 impl ContextList {
     /// Files that the user has to fix: unreadable or malformed ones, and a
-    /// missing file that was named explicitly with `--kubeconfig`.
+    /// missing file that was named explicitly (`--kubeconfig`, added in the
+    /// app, or the service account when it is the only source).
     pub fn problems(&self) -> impl Iterator<Item = &SourceReport> {
         self.sources.iter().filter(move |s| match s.state {
             SourceState::Loaded { .. } => false,
-            SourceState::Missing => self.origin == SourceOrigin::Flag,
+            SourceState::Missing => {
+                s.added || matches!(self.origin, SourceOrigin::Flag | SourceOrigin::InCluster)
+            }
             SourceState::Unreadable { .. } | SourceState::Malformed { .. } => true,
         })
     }
@@ -88,90 +95,10 @@ impl ContextList {
     }
 }
 
-/// Reads and merges `sources` with kubectl's first-wins rules.
+/// Reads and merges `sources` with client-go's rules, skipping (and
+/// reporting) files that cannot be used.
 pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
-    let mut merged: Option<Kubeconfig> = None;
-    let mut defined_in: HashMap<String, String> = HashMap::new();
-    let mut reports = Vec::with_capacity(sources.paths.len());
-
-    for path in &sources.paths {
-        let shown = path.display().to_string();
-        let state = match read_file(path).await {
-            Ok(mut config) => {
-                // kubectl writes `current-context: ""`; like kubectl, such a
-                // file must not hide a later file's current context (kube's
-                // merge would keep the empty one).
-                config.current_context = config.current_context.filter(|c| !c.is_empty());
-                let count = u32::try_from(config.contexts.len()).unwrap_or(u32::MAX);
-                let names: Vec<String> = config.contexts.iter().map(|c| c.name.clone()).collect();
-                // Checked before merging so a refused file leaves the files
-                // before it untouched, without copying them for every file.
-                if let Some(reason) = merged.as_ref().and_then(|acc| merge_conflict(acc, &config)) {
-                    SourceState::Malformed {
-                        reason: reason.to_owned(),
-                    }
-                } else {
-                    let next = match merged.take() {
-                        None => Ok(config),
-                        Some(acc) => acc.merge(config),
-                    };
-                    match next {
-                        Ok(config) => {
-                            merged = Some(config);
-                            for name in names {
-                                defined_in.entry(name).or_insert_with(|| shown.clone());
-                            }
-                            SourceState::Loaded { contexts: count }
-                        }
-                        // Unreachable after merge_conflict unless kube adds a
-                        // new refusal; the file is then reported, not hidden.
-                        Err(e) => SourceState::Malformed {
-                            reason: strip_quoted_values(&e.to_string()),
-                        },
-                    }
-                }
-            }
-            Err(FileProblem::NotFound { .. }) => SourceState::Missing,
-            Err(FileProblem::Unreadable { source, .. }) => SourceState::Unreadable {
-                reason: source.to_string(),
-            },
-            Err(FileProblem::Malformed { reason, .. }) => SourceState::Malformed { reason },
-            Err(e @ FileProblem::ReaderFailed { .. }) => SourceState::Unreadable {
-                reason: e.to_string(),
-            },
-        };
-        if !matches!(state, SourceState::Loaded { .. } | SourceState::Missing) {
-            tracing::info!(path = %shown, ?state, "kubeconfig file not used");
-        }
-        reports.push(SourceReport { path: shown, state });
-    }
-
-    let merged = merged.unwrap_or_default();
-    let current_context = merged.current_context.clone().filter(|c| !c.is_empty());
-    let mut contexts = super::summary::summarize(&merged, current_context.as_deref(), &defined_in);
-    contexts.sort_by(|a, b| a.name.cmp(&b.name));
-
-    ContextList {
-        origin: sources.origin.clone(),
-        sources: reports,
-        contexts,
-        current_context,
-    }
-}
-
-/// Why kube's merge would refuse `next` after `acc` (its only refusals:
-/// a different `kind` or `apiVersion`), in kube's own words.
-fn merge_conflict(acc: &Kubeconfig, next: &Kubeconfig) -> Option<&'static str> {
-    fn differs(a: &Option<String>, b: &Option<String>) -> bool {
-        a.is_some() && b.is_some() && a != b
-    }
-    if differs(&acc.kind, &next.kind) {
-        Some("kubeconfigs with mismatching kind cannot be merged")
-    } else if differs(&acc.api_version, &next.api_version) {
-        Some("kubeconfigs with mismatching api version cannot be merged")
-    } else {
-        None
-    }
+    super::snapshot::load_snapshot(sources).await.list
 }
 
 /// Reads one file off the async runtime (kube's reader is blocking) and
@@ -204,6 +131,16 @@ pub async fn read_file(path: &Path) -> Result<Kubeconfig, FileProblem> {
 /// JSON files are parsed as JSON (YAML parsers reject the tab indentation
 /// that JSON allows); anything else as YAML.
 pub(crate) async fn read_file_as_written(path: &Path) -> Result<Kubeconfig, FileProblem> {
+    read_file_as_written_hashed(path)
+        .await
+        .map(|(config, _)| config)
+}
+
+/// [`read_file_as_written`], with a hash of the file's bytes so a reload can
+/// tell whether anything changed.
+pub(crate) async fn read_file_as_written_hashed(
+    path: &Path,
+) -> Result<(Kubeconfig, u64), FileProblem> {
     let owned = path.to_path_buf();
     let result = tokio::task::spawn_blocking(move || std::fs::read(&owned)).await;
     let path = path.to_path_buf();
@@ -215,6 +152,9 @@ pub(crate) async fn read_file_as_written(path: &Path) -> Result<Kubeconfig, File
         Ok(Err(source)) => return Err(FileProblem::Unreadable { path, source }),
         Err(_) => return Err(FileProblem::ReaderFailed { path }),
     };
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let content_hash = hasher.finish();
     let text = match decode_text(bytes) {
         Ok(text) => text,
         Err(reason) => {
@@ -224,10 +164,12 @@ pub(crate) async fn read_file_as_written(path: &Path) -> Result<Kubeconfig, File
             });
         }
     };
-    parse_text(&text).map_err(|reason| FileProblem::Malformed {
-        path,
-        reason: strip_quoted_values(&reason),
-    })
+    parse_text(&text)
+        .map(|config| (config, content_hash))
+        .map_err(|reason| FileProblem::Malformed {
+            path,
+            reason: strip_quoted_values(&reason),
+        })
 }
 
 /// Text of a kubeconfig file: UTF-8, or UTF-16 with a byte-order mark, as
@@ -316,10 +258,10 @@ contexts:
         let dir = tempfile::tempdir().expect("tempdir");
         let a = write(dir.path(), "a.yaml", A);
         let b = write(dir.path(), "b.yaml", B);
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![a.clone(), b.clone()],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![a.clone(), b.clone()],
+        ))
         .await;
 
         let names: Vec<&str> = list.contexts.iter().map(|c| c.name.as_str()).collect();
@@ -349,10 +291,10 @@ contexts:
             "apiVersion: v1\nkind: Config\ncurrent-context: \"\"\n",
         );
         let b = write(dir.path(), "b.yaml", B);
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![empty_current, b],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![empty_current, b],
+        ))
         .await;
         assert_eq!(list.current_context.as_deref(), Some("beta"));
         assert!(list.current().is_some_and(|c| c.name == "beta"));
@@ -362,10 +304,10 @@ contexts:
     async fn missing_files_are_skipped_but_listed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let b = write(dir.path(), "b.yaml", B);
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![dir.path().join("nope.yaml"), b],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![dir.path().join("nope.yaml"), b],
+        ))
         .await;
         assert_eq!(list.sources[0].state, SourceState::Missing);
         assert_eq!(list.contexts.len(), 2);
@@ -389,10 +331,10 @@ contexts:
             "apiVersion: v1\nkind: Config\ncontexts: \"super-secret-token\"\n",
         );
         let b = write(dir.path(), "b.yaml", B);
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![bad.clone(), b],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![bad.clone(), b],
+        ))
         .await;
         let problems: Vec<_> = list.problems().collect();
         assert_eq!(problems.len(), 1);
@@ -417,10 +359,10 @@ contexts:
         let dir = tempfile::tempdir().expect("tempdir");
         let a = write(dir.path(), "a.yaml", A);
         let odd = write(dir.path(), "odd.yaml", "kind: NotAConfig\ncontexts: []\n");
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![a, odd],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![a, odd],
+        ))
         .await;
         assert!(matches!(
             list.sources[1].state,
@@ -433,10 +375,10 @@ contexts:
     #[tokio::test]
     async fn directory_is_unreadable_not_missing() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![dir.path().to_path_buf()],
-        })
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![dir.path().to_path_buf()],
+        ))
         .await;
         assert!(matches!(
             list.sources[0].state,
@@ -448,11 +390,8 @@ contexts:
     async fn empty_file_is_an_empty_config() {
         let dir = tempfile::tempdir().expect("tempdir");
         let empty = write(dir.path(), "empty.yaml", "");
-        let list = load_contexts(&KubeconfigSources {
-            origin: SourceOrigin::EnvVar,
-            paths: vec![empty],
-        })
-        .await;
+        let list =
+            load_contexts(&KubeconfigSources::files(SourceOrigin::EnvVar, vec![empty])).await;
         assert_eq!(list.sources[0].state, SourceState::Loaded { contexts: 0 });
         assert!(list.contexts.is_empty());
         assert_eq!(list.current_context, None);

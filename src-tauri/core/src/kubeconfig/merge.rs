@@ -132,23 +132,31 @@ pub async fn load_merged(sources: &KubeconfigSources) -> Result<MergedKubeconfig
 pub(crate) fn merge_files(
     files: Vec<(PathBuf, Kubeconfig)>,
 ) -> Result<MergedKubeconfig, MergeError> {
-    let mut merged = MergedKubeconfig {
-        config: Kubeconfig::default(),
-        files: Vec::with_capacity(files.len()),
-        cluster_origin: HashMap::new(),
-        user_origin: HashMap::new(),
-        context_origin: HashMap::new(),
-    };
-    for (index, (path, config)) in files.into_iter().enumerate() {
+    let mut merged = MergedKubeconfig::empty();
+    for (path, config) in files {
         refuse_duplicates(&path, &config)?;
-        merged.files.push(path);
-        merged.add(index, config);
+        merged.push_file(path, config);
     }
     Ok(merged)
 }
 
 impl MergedKubeconfig {
-    fn add(&mut self, index: usize, next: Kubeconfig) {
+    /// Nothing merged yet.
+    pub(super) fn empty() -> Self {
+        Self {
+            config: Kubeconfig::default(),
+            files: Vec::new(),
+            cluster_origin: HashMap::new(),
+            user_origin: HashMap::new(),
+            context_origin: HashMap::new(),
+        }
+    }
+
+    /// Merges one more file, after the ones already merged. The caller has
+    /// checked it with [`refuse_duplicates`].
+    pub(super) fn push_file(&mut self, path: PathBuf, next: Kubeconfig) {
+        let index = self.files.len();
+        self.files.push(path);
         let acc = &mut self.config;
         for named in next.clusters {
             if let std::collections::hash_map::Entry::Vacant(e) =
@@ -212,7 +220,7 @@ fn merge_preferences(first: Option<Preferences>, next: Option<Preferences>) -> O
 }
 
 /// kubectl turns each list into a map by name and refuses a name seen twice.
-fn refuse_duplicates(path: &Path, config: &Kubeconfig) -> Result<(), MergeError> {
+pub(super) fn refuse_duplicates(path: &Path, config: &Kubeconfig) -> Result<(), MergeError> {
     let check = |list: String, names: &mut dyn Iterator<Item = &String>| {
         let mut seen = HashSet::new();
         for name in names {

@@ -1,11 +1,12 @@
 //! Secret-free summaries of contexts: what the UI and the CLI list.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::path::PathBuf;
 
-use kube::config::Kubeconfig;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::merge::MergedKubeconfig;
 use crate::redact::url_without_userinfo;
 
 /// One context as the user sees it in a list. Never holds a credential.
@@ -27,17 +28,23 @@ pub struct ContextSummary {
     pub current: bool,
     /// The file that defined this context (the first one, when several do).
     pub source: String,
+    /// The file is broken right now and this is its last good version.
+    pub stale: bool,
 }
 
+/// Summaries of the merged contexts, in merge order; contexts defined by a
+/// file in `stale_files` are marked stale.
 pub(super) fn summarize(
-    config: &Kubeconfig,
-    current: Option<&str>,
-    defined_in: &HashMap<String, String>,
+    merged: &MergedKubeconfig,
+    stale_files: &HashSet<PathBuf>,
 ) -> Vec<ContextSummary> {
+    let config = merged.config();
+    let current = merged.current_context();
     config
         .contexts
         .iter()
         .map(|named| {
+            let origin = merged.context_origin(&named.name);
             let ctx = named.context.as_ref();
             let cluster = ctx.map(|c| c.cluster.clone()).unwrap_or_default();
             let server = config
@@ -56,7 +63,8 @@ pub(super) fn summarize(
                     .and_then(|c| c.namespace.clone())
                     .filter(|n| !n.is_empty()),
                 current: current == Some(named.name.as_str()),
-                source: defined_in.get(&named.name).cloned().unwrap_or_default(),
+                source: origin.map(|p| p.display().to_string()).unwrap_or_default(),
+                stale: origin.is_some_and(|p| stale_files.contains(p)),
             }
         })
         .collect()

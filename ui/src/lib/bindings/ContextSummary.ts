@@ -28,4 +28,8 @@ current: boolean,
 /**
  * The file that defined this context (the first one, when several do).
  */
-source: string, };
+source: string, 
+/**
+ * The file is broken right now and this is its last good version.
+ */
+stale: boolean, };

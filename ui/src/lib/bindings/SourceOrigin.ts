@@ -4,4 +4,4 @@
  * Where the list of kubeconfig files came from; shown to the user when
  * nothing was found, so they know where Porthole looked.
  */
-export type SourceOrigin = { "kind": "flag" } | { "kind": "envVar" } | { "kind": "default" } | { "kind": "noHome" };
+export type SourceOrigin = { "kind": "flag" } | { "kind": "envVar" } | { "kind": "default" } | { "kind": "noHome" } | { "kind": "inCluster" };

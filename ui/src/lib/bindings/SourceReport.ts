@@ -4,4 +4,12 @@ import type { SourceState } from "./SourceState";
 /**
  * One kubeconfig file and what became of it.
  */
-export type SourceReport = { path: string, state: SourceState, };
+export type SourceReport = { 
+/**
+ * The file, or `in-cluster` for the pod's service account.
+ */
+path: string, state: SourceState, 
+/**
+ * Added by the user in Porthole's settings (the UI offers "Remove").
+ */
+added: boolean, };
