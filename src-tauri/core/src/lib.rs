@@ -3,6 +3,8 @@
 //! The desktop shell (`src-tauri/`) and the headless `portholectl` binary are
 //! thin adapters over this crate. It must never depend on tauri, GTK or WebKit.
 
+pub mod auth;
+mod child;
 pub mod cli;
 pub mod cluster;
 pub mod kubeconfig;

@@ -198,3 +198,83 @@ mod tests {
         assert_eq!(url_without_userinfo("not a url"), "not a url");
     }
 }
+
+/// Masks what looks like a secret in a line of free text (a plugin's
+/// stderr): long token-like words (JWTs, hex or base64 runs mixing letters
+/// and digits) and the word after `token`, `password`, `secret` or `key`
+/// followed by `:` or `=`.
+pub fn scrub_secret_words(line: &str) -> String {
+    let mut out = Vec::new();
+    let mut mask_next = false;
+    for word in line.split(' ') {
+        let (key, value) = match word.split_once(['=', ':']) {
+            Some((k, v)) if !k.is_empty() => (k, Some(v)),
+            _ => (word, None),
+        };
+        let names_secret = words(key.trim_matches(|c: char| !c.is_alphanumeric()))
+            .any(|w| SECRET_SCRUB_WORDS.contains(&w.as_str()));
+        if mask_next && !word.is_empty() {
+            out.push("…".to_owned());
+            mask_next = false;
+            continue;
+        }
+        match value {
+            Some(v) if names_secret && !v.is_empty() => out.push(format!("{key}=…")),
+            Some(_) if names_secret => {
+                out.push(word.to_owned());
+                mask_next = true;
+            }
+            _ if looks_like_token(word) => out.push("…".to_owned()),
+            _ => out.push(word.to_owned()),
+        }
+    }
+    out.join(" ")
+}
+
+const SECRET_SCRUB_WORDS: &[&str] = &[
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "key",
+    "bearer",
+    "authorization",
+];
+
+fn looks_like_token(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '.' | ';' | '(' | ')'));
+    if w.len() < 20 {
+        return false;
+    }
+    let allowed = w
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/'));
+    let digits = w.chars().any(|c| c.is_ascii_digit());
+    let letters = w.chars().any(|c| c.is_ascii_alphabetic());
+    allowed && digits && letters && !w.contains("//")
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::scrub_secret_words;
+
+    #[test]
+    fn tokens_and_values_after_secret_words_are_masked() {
+        assert_eq!(
+            scrub_secret_words("error: token=abc123 expired"),
+            "error: token=… expired"
+        );
+        assert_eq!(
+            scrub_secret_words("bad password: hunter2 given"),
+            "bad password: … given"
+        );
+        assert_eq!(
+            scrub_secret_words("got eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig123abc from issuer"),
+            "got … from issuer"
+        );
+        assert_eq!(
+            scrub_secret_words("could not reach https://sts.amazonaws.com/ in region eu-west-1"),
+            "could not reach https://sts.amazonaws.com/ in region eu-west-1"
+        );
+    }
+}

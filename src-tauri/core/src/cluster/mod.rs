@@ -2,8 +2,24 @@
 //! user sees of each one — reachable with its version and user, or a
 //! precise failure that says what to do.
 //!
+//! - [`build`]: kubeconfig entry → [`ClusterClient`] (fields checked, paths
+//!   resolved, authenticator chosen).
+//! - [`client`]: requests with credentials, retry after a 401.
+//! - [`connect`], [`tunnel`], [`tls`]: DNS, TCP, proxy tunnels, TLS, each
+//!   step with its timeout and its own error.
+//! - [`classify`]: errors → [`ClusterProblem`].
+//! - [`probe`]: status per context, all concurrently.
 //! - [`status`]: the status types the UI and `portholectl` show.
 
+pub mod build;
+pub mod classify;
+pub mod client;
+pub mod connect;
+pub mod probe;
 pub mod status;
+pub mod tls;
+mod tunnel;
 
+pub use build::{ClientEnv, client_for_context};
+pub use client::{ClientError, ClusterClient, RequestBody, empty_body, full_body};
 pub use status::{ClusterProblem, ContextStatus, StatusUpdate, TlsProblem};

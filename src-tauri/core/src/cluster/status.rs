@@ -54,6 +54,8 @@ pub enum ClusterProblem {
     PluginNotFound {
         command: String,
         searched: Vec<String>,
+        /// The kubeconfig's `installHint`, when it has one.
+        install_hint: Option<String>,
     },
     /// The exec plugin ran and failed.
     #[serde(rename_all = "camelCase")]
@@ -173,11 +175,21 @@ impl fmt::Display for ClusterProblem {
                 }
                 write!(f, "{field}: {reason}")
             }
-            Self::PluginNotFound { command, searched } => write!(
-                f,
-                "exec plugin {command:?} not found; searched {} — install it or add its directory to the extra PATH in settings",
-                searched.join(":")
-            ),
+            Self::PluginNotFound {
+                command,
+                searched,
+                install_hint,
+            } => {
+                write!(
+                    f,
+                    "exec plugin {command:?} not found; searched {} — install it or add its directory to the extra PATH in settings",
+                    searched.join(":")
+                )?;
+                if let Some(hint) = install_hint {
+                    write!(f, " ({hint})")?;
+                }
+                Ok(())
+            }
             Self::PluginFailed {
                 command,
                 exit_code,

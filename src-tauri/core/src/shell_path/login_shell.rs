@@ -20,6 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::child::{kill_group, read_bounded};
 use tokio::process::Command;
 
 /// The most of stdout kept while looking for the markers; a profile that
@@ -150,7 +152,9 @@ async fn run(shell: &Path, timeout: Duration) -> Result<OsString, LoginShellErro
             source: io::Error::other("the shell's output pipes are missing"),
         });
     };
-    let stderr_log = tokio::spawn(read_bounded(stderr, STDERR_LIMIT));
+    let stderr_log = tokio::spawn(async move {
+        String::from_utf8_lossy(&read_bounded(stderr, STDERR_LIMIT).await).into_owned()
+    });
     let shell_buf = || shell.to_path_buf();
 
     let read = tokio::time::timeout(timeout, read_until_end_marker(&mut stdout, &markers)).await;
@@ -289,35 +293,6 @@ fn between_markers(output: &[u8], markers: &Markers) -> Option<OsString> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn read_bounded(mut reader: impl AsyncRead + Unpin, limit: usize) -> String {
-    let mut kept = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while let Ok(n) = reader.read(&mut chunk).await {
-        if n == 0 {
-            break;
-        }
-        let room = limit.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..n.min(room)]);
-    }
-    String::from_utf8_lossy(&kept).into_owned()
-}
-
-/// SIGKILL to the shell's process group (its id, thanks to `process_group(0)`).
-#[cfg(unix)]
-fn kill_group(group: Option<u32>) {
-    let Some(pgid) = group.and_then(|id| libc::pid_t::try_from(id).ok()) else {
-        return;
-    };
-    if pgid <= 1 {
-        return;
-    }
-    // SAFETY: killpg takes two integers and touches no memory; the group is
-    // the one created for this shell, so nothing else is signalled.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
 }
 
 #[cfg(test)]

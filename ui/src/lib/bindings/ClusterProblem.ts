@@ -17,7 +17,11 @@ line: number | null,
 /**
  * Field path, e.g. `users["dev"].user.client-certificate`.
  */
-field: string, reason: string, } | { "kind": "pluginNotFound", command: string, searched: Array<string>, } | { "kind": "pluginFailed", command: string, exitCode: number | null, 
+field: string, reason: string, } | { "kind": "pluginNotFound", command: string, searched: Array<string>, 
+/**
+ * The kubeconfig's `installHint`, when it has one.
+ */
+installHint: string | null, } | { "kind": "pluginFailed", command: string, exitCode: number | null, 
 /**
  * First lines of its stderr, secret-looking values removed.
  */

@@ -1,0 +1,286 @@
+//! [`ClusterClient`]: requests to one context's apiserver with its
+//! credentials, over a pooled HTTP/2-or-1.1 connection. Bodies stream both
+//! ways. After a 401 an exec or OIDC credential is dropped and a request
+//! without a streamed body is sent once more with a fresh one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::AUTHORIZATION;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Request, Response, StatusCode, Uri};
+use http_body::Body as _;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Empty, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::build::ClientEnv;
+use super::connect::{ConnectError, Connector, ProxyTarget};
+use super::tls::{self, Trust};
+use crate::auth::{AuthError, Authenticator};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Request bodies: anything that streams bytes.
+pub type RequestBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Bodies up to this size with a known length are kept to be replayed after
+/// a 401; anything else streams and is not retried.
+const REPLAY_LIMIT: u64 = 1024 * 1024;
+
+pub fn empty_body() -> RequestBody {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+pub fn full_body(bytes: impl Into<Bytes>) -> RequestBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Connect(ConnectError),
+    #[error("no response headers within {seconds} s")]
+    ResponseTimeout { seconds: u32 },
+    #[error("request {0} cannot be sent to the cluster")]
+    BadRequest(String),
+    #[error("the request failed: {0}")]
+    Http(String),
+}
+
+struct Inner {
+    context: String,
+    user: Option<String>,
+    scheme: Scheme,
+    authority: Authority,
+    /// The server URL's path (e.g. Rancher's `/k8s/clusters/c-1`), no
+    /// trailing slash.
+    path_prefix: String,
+    http: Client<Connector, RequestBody>,
+    auth: Authenticator,
+    response_timeout: Duration,
+}
+
+/// A client for one context. Cheap to clone.
+#[derive(Clone)]
+pub struct ClusterClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ClusterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterClient")
+            .field("context", &self.inner.context)
+            .field("server", &self.server())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterClient {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        context: &str,
+        user: Option<String>,
+        server: Uri,
+        trust: &Trust,
+        tls_server_name: Option<String>,
+        proxy: Option<ProxyTarget>,
+        auth: Authenticator,
+        env: &ClientEnv,
+    ) -> Result<Self, String> {
+        let https = server.scheme_str() == Some("https");
+        let tls = if https {
+            Some(tls::client_config(
+                trust,
+                auth.cert_slot(),
+                tls::ALPN_H2_H1,
+            )?)
+        } else {
+            None
+        };
+        let connector = Connector::new(tls, tls_server_name, proxy, env.timeouts);
+        let http = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector);
+        let parts = server.into_parts();
+        let authority = parts
+            .authority
+            .ok_or_else(|| "the server URL has no host".to_owned())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                context: context.to_owned(),
+                user,
+                scheme: parts.scheme.unwrap_or(Scheme::HTTPS),
+                authority,
+                path_prefix: parts
+                    .path_and_query
+                    .map(|p| p.path().trim_end_matches('/').to_owned())
+                    .unwrap_or_default(),
+                http,
+                auth,
+                response_timeout: env.response_timeout,
+            }),
+        })
+    }
+
+    pub fn context(&self) -> &str {
+        &self.inner.context
+    }
+
+    /// The kubeconfig user entry's name.
+    pub fn user(&self) -> Option<&str> {
+        self.inner.user.as_deref()
+    }
+
+    pub fn server(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.inner.scheme, self.inner.authority, self.inner.path_prefix
+        )
+    }
+
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
+    /// Sends `request` (its URI: a path and query, like `/api/v1/pods`) to
+    /// the apiserver with the user's credentials. The response body streams.
+    pub async fn send(
+        &self,
+        request: Request<RequestBody>,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let (mut parts, body) = request.into_parts();
+        parts.uri = self.absolute(&parts.uri)?;
+        let (kept, first_body) = match replayable(body).await? {
+            Replay::Kept(bytes) => (Some(bytes.clone()), full_body(bytes)),
+            Replay::Streaming(stream) => (None, stream),
+        };
+        let applied = self.inner.auth.apply().await?;
+        let response = self
+            .send_once(&parts, first_body, applied.authorization.as_ref())
+            .await?;
+        if response.status() != StatusCode::UNAUTHORIZED || !applied.can_refresh() {
+            return Ok(response);
+        }
+        self.inner.auth.rejected(&applied).await;
+        let Some(bytes) = kept else {
+            return Ok(response);
+        };
+        tracing::info!(context = %self.inner.context, "401 from the apiserver: refreshing the credential and retrying once");
+        let applied = self.inner.auth.apply().await?;
+        self.send_once(&parts, full_body(bytes), applied.authorization.as_ref())
+            .await
+    }
+
+    async fn send_once(
+        &self,
+        parts: &http::request::Parts,
+        body: RequestBody,
+        authorization: Option<&crate::auth::SecretHeader>,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let mut request = Request::from_parts(clone_parts(parts), body);
+        let headers = request.headers_mut();
+        if let Some(auth) = authorization {
+            headers.insert(AUTHORIZATION, auth.header_value());
+        }
+        for (name, value) in self.inner.auth.impersonation() {
+            headers.append(name.clone(), value.clone());
+        }
+        let seconds = u32::try_from(self.inner.response_timeout.as_secs()).unwrap_or(u32::MAX);
+        tokio::time::timeout(
+            self.inner.response_timeout,
+            self.inner.http.request(request),
+        )
+        .await
+        .map_err(|_| ClientError::ResponseTimeout { seconds })?
+        .map_err(classify_hyper)
+    }
+
+    fn absolute(&self, uri: &Uri) -> Result<Uri, ClientError> {
+        let pq = uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        let joined = format!("{}{}", self.inner.path_prefix, pq);
+        Uri::builder()
+            .scheme(self.inner.scheme.clone())
+            .authority(self.inner.authority.clone())
+            .path_and_query(joined)
+            .build()
+            .map_err(|_| ClientError::BadRequest(pq.to_owned()))
+    }
+
+    /// A kube-rs client over this one, for typed API calls, lists and
+    /// watches. Its default namespace is `namespace`.
+    pub fn kube_client(&self, namespace: &str) -> kube::Client {
+        let this = self.clone();
+        let service = tower::service_fn(move |request: Request<kube::client::Body>| {
+            let this = this.clone();
+            async move {
+                let request =
+                    request.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
+                this.send(request).await
+            }
+        });
+        kube::Client::new(service, namespace)
+    }
+}
+
+enum Replay {
+    Kept(Bytes),
+    Streaming(RequestBody),
+}
+
+/// Small bodies of known length are collected so they can be sent twice.
+async fn replayable(body: RequestBody) -> Result<Replay, ClientError> {
+    let hint = body.size_hint();
+    if body.is_end_stream() {
+        return Ok(Replay::Kept(Bytes::new()));
+    }
+    match hint.exact() {
+        Some(n) if n <= REPLAY_LIMIT => {
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| ClientError::Http(format!("reading the request body: {e}")))?
+                .to_bytes();
+            Ok(Replay::Kept(bytes))
+        }
+        _ => Ok(Replay::Streaming(body)),
+    }
+}
+
+fn clone_parts(parts: &http::request::Parts) -> http::request::Parts {
+    let mut builder = Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .version(parts.version);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = parts.headers.clone();
+    }
+    let (mut new, ()) = builder.body(()).unwrap_or_default().into_parts();
+    new.extensions = parts.extensions.clone();
+    new
+}
+
+/// Finds the connect step's own error inside hyper's.
+fn classify_hyper(e: hyper_util::client::legacy::Error) -> ClientError {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = current {
+        if let Some(connect) = err.downcast_ref::<ConnectError>() {
+            return ClientError::Connect(connect.clone());
+        }
+        current = err.source();
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    ClientError::Http(text)
+}
