@@ -5,4 +5,5 @@
 mod certs_and_tokens;
 mod exec_plugins;
 mod failures;
+mod many_contexts;
 mod support;
