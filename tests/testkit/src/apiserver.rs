@@ -95,7 +95,12 @@ pub async fn start(
     for attempt in 1..=ATTEMPTS {
         let port = ports::free_loopback_ports(1)?[0];
         let url = format!("https://127.0.0.1:{port}");
-        let mut proc = process::spawn("kube-apiserver", bin, args(files, etcd_url, port, auth_args), &log)?;
+        let mut proc = process::spawn(
+            "kube-apiserver",
+            bin,
+            args(files, etcd_url, port, auth_args),
+            &log,
+        )?;
         let server = Server {
             url: url.clone(),
             ca_pem: ca_pem.to_owned(),

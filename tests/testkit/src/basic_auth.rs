@@ -1,8 +1,12 @@
 //! Basic auth: kube-apiserver dropped `--basic-auth-file`, so kubeconfig
 //! `username`/`password` are proven against the echo backend instead,
 //! which answers with every request header it received (`Authorization`
-//! among them). The kubeconfig points straight at the echo's address in the
-//! network namespace (reachable from the host).
+//! among them). The kubeconfig points straight at the TLS echo's address
+//! in the network namespace (reachable from the host), with
+//! `insecure-skip-tls-verify` (its certificate is self-signed): client-go
+//! applies a kubeconfig user's credentials only when the transport is TLS
+//! (`isConfigTransportTLS`), so kubectl sends nothing to a plain `http://`
+//! server. The plain echo's URL is recorded too.
 
 use std::path::Path;
 
@@ -36,11 +40,12 @@ pub fn setup(dir: &Path, backends: &BackendsInfo) -> Result<BasicAuthInfo> {
     let password = crate::random::hex(12)?;
     let echo_url = format!("http://{}", listener(backends, "echo", "echo")?);
     let https_echo_url = format!("https://{}", listener(backends, "https", "https")?);
-    let kubeconfig = Builder::new(ClusterEntry::new(&echo_url))
+    let kubeconfig = Builder::new(ClusterEntry::new(&https_echo_url).insecure_skip_tls_verify())
         .user(json!({ "username": USERNAME, "password": password }))
         .context_name(CONTEXT)
         .write_yaml(&dir.join("basic-auth.kubeconfig"))?;
-    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{password}"));
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{password}"));
     Ok(BasicAuthInfo {
         echo_url,
         https_echo_url,

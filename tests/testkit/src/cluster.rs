@@ -299,6 +299,18 @@ impl Cluster {
         cmd
     }
 
+    /// `kubectl --kubeconfig <combined> --context <context>` (stdin closed):
+    /// for the contexts that are not one user as is (`porthole-oidc`,
+    /// `porthole-impersonate`, `porthole-admin-sni`…).
+    pub fn kubectl_context(&self, context: &str) -> Command {
+        let mut cmd = Command::new("kubectl");
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .args(["--context", context])
+            .stdin(Stdio::null());
+        cmd
+    }
+
     /// How many times the exec plugin of `user` has run.
     pub fn exec_count(&self, user: &str) -> Result<u64> {
         let path = self.user(user).exec_counter.clone().ok_or_else(|| {

@@ -140,7 +140,9 @@ impl Blackhole {
 pub fn refused_addr() -> Result<SocketAddr> {
     let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .ctx(|| "binding 127.0.0.1:0 for a refused port")?;
-    let addr = l.local_addr().ctx(|| "reading a fresh listener's address")?;
+    let addr = l
+        .local_addr()
+        .ctx(|| "reading a fresh listener's address")?;
     drop(l);
     Ok(addr)
 }

@@ -74,9 +74,7 @@ pub async fn read_body<S: AsyncRead + Unpin>(
     mut already: Vec<u8>,
 ) -> Result<Vec<u8>, String> {
     let len: usize = match head.header("content-length") {
-        Some(v) => v
-            .parse()
-            .map_err(|_| format!("bad Content-Length {v:?}"))?,
+        Some(v) => v.parse().map_err(|_| format!("bad Content-Length {v:?}"))?,
         None => 0,
     };
     if len > MAX_BODY {
@@ -139,7 +137,8 @@ mod tests {
 
     #[tokio::test]
     async fn reads_head_body_and_leftover() {
-        let raw = b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello+extra".to_vec();
+        let raw =
+            b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello+extra".to_vec();
         let mut r = &raw[..];
         let (head, rest) = read_head(&mut r).await.expect("head");
         assert_eq!(head.method, "POST");

@@ -27,17 +27,20 @@ const ROLE: &str = "porthole:impersonate-alice";
 
 /// The two impersonating contexts.
 pub fn infos() -> Vec<ImpersonationInfo> {
-    [(CONTEXT, IMPERSONATOR, true), (DENIED_CONTEXT, VIEWER, false)]
-        .into_iter()
-        .map(|(context, user, allowed)| ImpersonationInfo {
-            context: context.into(),
-            user: user.into(),
-            as_user: ALICE.into(),
-            as_groups: vec![IMPERSONATED_GROUP.into()],
-            as_uid: ALICE_UID.into(),
-            allowed,
-        })
-        .collect()
+    [
+        (CONTEXT, IMPERSONATOR, true),
+        (DENIED_CONTEXT, VIEWER, false),
+    ]
+    .into_iter()
+    .map(|(context, user, allowed)| ImpersonationInfo {
+        context: context.into(),
+        user: user.into(),
+        as_user: ALICE.into(),
+        as_groups: vec![IMPERSONATED_GROUP.into()],
+        as_uid: ALICE_UID.into(),
+        allowed,
+    })
+    .collect()
 }
 
 /// Kubeconfig entries: the base user's token plus `as`, `as-groups`, `as-uid`.

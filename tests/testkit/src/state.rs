@@ -147,7 +147,8 @@ pub struct BasicAuthInfo {
     pub password: String,
     /// `Basic base64(username:password)`: what the echo must report.
     pub expected_authorization: String,
-    /// One context (`context`) at `echo_url` with that username/password.
+    /// One context (`context`) at `https_echo_url` with that
+    /// username/password (client-go sends credentials over TLS only).
     pub kubeconfig: PathBuf,
     pub context: String,
 }

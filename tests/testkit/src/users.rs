@@ -136,8 +136,13 @@ pub fn default_users() -> Vec<UserSpec> {
         exec_user(EXEC_USER, &[EXEC_GROUP], 300).with_context("porthole-exec"),
         token_file_user(FILE_USER_1, &[FILE_USERS_GROUP]).with_context(TOKEN_FILE_CONTEXT),
         token_user(FILE_USER_2, &[FILE_USERS_GROUP]),
-        exec_user_with(EXEC_V1BETA1_USER, &[EXEC_GROUP], 300, ExecApiVersion::V1beta1)
-            .with_context("porthole-exec-v1beta1"),
+        exec_user_with(
+            EXEC_V1BETA1_USER,
+            &[EXEC_GROUP],
+            300,
+            ExecApiVersion::V1beta1,
+        )
+        .with_context("porthole-exec-v1beta1"),
         exec_cert_user(EXEC_CERT_USER, &[EXEC_GROUP]).with_context("porthole-exec-cert"),
         token_user(IMPERSONATOR, &[]),
     ]

@@ -322,7 +322,14 @@ fn summary(st: &State) -> String {
         .as_ref()
         .map(|a| format!("kube-apiserver {} at {}", a.version, a.url))
         .unwrap_or_else(|| "kube-apiserver not started".into());
-    let contexts: Vec<&str> = st.users.iter().map(|u| u.context.as_str()).collect();
+    let contexts: Vec<&str> = st
+        .users
+        .iter()
+        .map(|u| u.context.as_str())
+        .chain(st.impersonation.iter().map(|i| i.context.as_str()))
+        .chain(st.oidc.iter().map(|o| o.context.as_str()))
+        .chain([porthole_testkit::kubeconfig::SNI_CONTEXT])
+        .collect();
     let services = st.fixtures.as_ref().map_or(0, |f| f.services);
     let ns = st
         .netns

@@ -53,7 +53,7 @@ pub fn cluster_info(info: Option<&Value>) -> Result<(), String> {
         ));
     }
     for field in ["server", "certificate-authority-data"] {
-        if !cluster[field].as_str().is_some_and(|s| !s.is_empty()) {
+        if cluster[field].as_str().is_none_or(str::is_empty) {
             return Err(format!("{EXEC_INFO_ENV} has no spec.cluster.{field}"));
         }
     }
@@ -90,8 +90,7 @@ fn fd_state(fd: RawFd) -> StdinState {
         let mut st: libc::stat = std::mem::zeroed();
         if libc::fstat(fd, &raw mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFCHR {
             let mut null: libc::stat = std::mem::zeroed();
-            if libc::stat(c"/dev/null".as_ptr(), &raw mut null) == 0 && null.st_rdev == st.st_rdev
-            {
+            if libc::stat(c"/dev/null".as_ptr(), &raw mut null) == 0 && null.st_rdev == st.st_rdev {
                 return StdinState::DevNull;
             }
         }

@@ -104,7 +104,10 @@ fn expiry(ttl: Duration) -> Result<String> {
 pub enum Secret {
     Token(String),
     /// PEM certificate and key.
-    ClientCert { cert_pem: String, key_pem: String },
+    ClientCert {
+        cert_pem: String,
+        key_pem: String,
+    },
 }
 
 /// The ExecCredential JSON, expiring `ttl` from now.
@@ -193,7 +196,11 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         });
     }
     let secret = secret(opts, n)?;
-    let cred = exec_credential(opts.api_version, &secret, Duration::from_secs(opts.ttl_secs))?;
+    let cred = exec_credential(
+        opts.api_version,
+        &secret,
+        Duration::from_secs(opts.ttl_secs),
+    )?;
     Ok(Outcome::Credential(cred.to_string()))
 }
 
@@ -224,7 +231,11 @@ fn secret(opts: &Options, run: u64) -> Result<Secret> {
     }
     if let Some(path) = &opts.tokens_file {
         let text = read(path, "tokens file")?;
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         let index = usize::try_from(run.saturating_sub(1)).unwrap_or(usize::MAX);
         let token = lines
             .get(index)

@@ -59,13 +59,14 @@ fn tls_acceptor(serving: &CertKey) -> Result<TlsAcceptor> {
         .map_err(|e| Error::Oidc(format!("issuer certificate PEM: {e}")))?;
     let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes())
         .map_err(|e| Error::Oidc(format!("issuer key PEM: {e}")))?;
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Oidc(format!("issuer TLS config: {e}")))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| Error::Oidc(format!("issuer TLS config: {e}")))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Oidc(format!("issuer TLS config: {e}")))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| Error::Oidc(format!("issuer TLS config: {e}")))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -91,7 +92,9 @@ pub fn start(cfg: Config, signer: Signer, serving: &CertKey) -> Result<Issuer> {
             match tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(&inner, stream)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::warn!("oidc issuer: {peer}: {e}"),
-                Err(_) => tracing::warn!("oidc issuer: {peer}: no complete exchange within {EXCHANGE_TIMEOUT:?}"),
+                Err(_) => tracing::warn!(
+                    "oidc issuer: {peer}: no complete exchange within {EXCHANGE_TIMEOUT:?}"
+                ),
             }
         }
     })?;
@@ -159,7 +162,10 @@ fn oauth_error(status: u16, code: &str, description: &str) -> Answer {
 
 /// Client id and secret from HTTP Basic auth or the form
 /// (golang.org/x/oauth2 tries the header first, then the form).
-fn client_credentials(head: &httpwire::Head, form: &HashMap<String, String>) -> Option<(String, String)> {
+fn client_credentials(
+    head: &httpwire::Head,
+    form: &HashMap<String, String>,
+) -> Option<(String, String)> {
     if let Some(basic) = head
         .header("authorization")
         .and_then(|v| v.strip_prefix("Basic "))
@@ -177,7 +183,10 @@ fn client_credentials(head: &httpwire::Head, form: &HashMap<String, String>) -> 
         };
         return Some((unescape(id), unescape(secret)));
     }
-    Some((form.get("client_id")?.clone(), form.get("client_secret")?.clone()))
+    Some((
+        form.get("client_id")?.clone(),
+        form.get("client_secret")?.clone(),
+    ))
 }
 
 fn token(inner: &Inner, head: &httpwire::Head, body: &[u8]) -> Answer {
@@ -188,7 +197,11 @@ fn token(inner: &Inner, head: &httpwire::Head, body: &[u8]) -> Answer {
         _ => return oauth_error(401, "invalid_client", "unknown client or wrong secret"),
     }
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        return oauth_error(400, "unsupported_grant_type", "only refresh_token is supported");
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "only refresh_token is supported",
+        );
     }
     let Some(presented) = form.get("refresh_token") else {
         return oauth_error(400, "invalid_request", "refresh_token is missing");

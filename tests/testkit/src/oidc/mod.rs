@@ -43,7 +43,13 @@ pub fn kubernetes_group() -> String {
 }
 
 /// id token claims, expiring `ttl_secs` from now (negative: already expired).
-pub fn claims(issuer: &str, audience: &str, subject: &str, groups: &[String], ttl_secs: i64) -> Value {
+pub fn claims(
+    issuer: &str,
+    audience: &str,
+    subject: &str,
+    groups: &[String],
+    ttl_secs: i64,
+) -> Value {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let exp = now + ttl_secs;
     let iat = now.min(exp - 1);
@@ -124,8 +130,12 @@ pub fn apiserver_args(info: &OidcInfo) -> Vec<String> {
 }
 
 fn signer(info: &OidcInfo) -> Result<jwt::Signer> {
-    let der = std::fs::read(&info.signing_key)
-        .ctx(|| format!("reading the OIDC signing key {}", info.signing_key.display()))?;
+    let der = std::fs::read(&info.signing_key).ctx(|| {
+        format!(
+            "reading the OIDC signing key {}",
+            info.signing_key.display()
+        )
+    })?;
     jwt::Signer::from_pkcs8(&der)
 }
 
@@ -171,7 +181,12 @@ pub fn mint(state: &State, subject: &str, ttl_secs: i64) -> Result<String> {
 }
 
 /// Like [`mint`] with the `groups` claim given (before the `oidc:` prefix).
-pub fn mint_with_groups(state: &State, subject: &str, groups: &[&str], ttl_secs: i64) -> Result<String> {
+pub fn mint_with_groups(
+    state: &State,
+    subject: &str,
+    groups: &[&str],
+    ttl_secs: i64,
+) -> Result<String> {
     let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
     mint_from(state.oidc()?, subject, &groups, ttl_secs)
 }

@@ -89,7 +89,8 @@ async fn handle(mut client: TcpStream, stats: &Stats, expected_auth: Option<&str
     }
     let Some((host, port)) = split_authority(&head.target) else {
         stats.refused();
-        let _ = httpwire::respond(&mut client, 400, &[], "text/plain", b"bad CONNECT target\n").await;
+        let _ =
+            httpwire::respond(&mut client, 400, &[], "text/plain", b"bad CONNECT target\n").await;
         return;
     };
     let mut upstream = match dial(&host, port).await {

@@ -87,7 +87,10 @@ async fn negotiate(c: &mut TcpStream, stats: &Stats) -> Result<(String, u16), Re
     c.read_exact(&mut methods).await.map_err(io)?;
     if !methods.contains(&NO_AUTH) {
         let _ = c.write_all(&[VERSION, NO_ACCEPTABLE_METHOD]).await;
-        return Err(Refusal(None, "client offers no 'no authentication' method".into()));
+        return Err(Refusal(
+            None,
+            "client offers no 'no authentication' method".into(),
+        ));
     }
     c.write_all(&[VERSION, NO_AUTH]).await.map_err(io)?;
 

@@ -4,7 +4,9 @@
 //! namespaces of their own.
 
 mod auth;
+mod auth_methods;
 mod fixtures;
 mod lifecycle;
+mod network;
 mod proxy;
 mod support;
