@@ -187,7 +187,9 @@ impl ClusterClient {
     ) -> Result<Response<Incoming>, ClientError> {
         let mut request = Request::from_parts(clone_parts(parts), body);
         let headers = request.headers_mut();
-        if let Some(auth) = authorization {
+        // Like client-go, credentials only travel over TLS: a plain
+        // `http://` server gets none (a typo must not leak a token).
+        if let Some(auth) = authorization.filter(|_| self.inner.scheme == Scheme::HTTPS) {
             headers.insert(AUTHORIZATION, auth.header_value());
         }
         for (name, value) in self.inner.auth.impersonation() {

@@ -5,5 +5,6 @@
 mod certs_and_tokens;
 mod exec_plugins;
 mod failures;
+mod harness_methods;
 mod many_contexts;
 mod support;
