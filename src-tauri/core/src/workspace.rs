@@ -1,22 +1,40 @@
 //! The app's model of the user's clusters: the kubeconfig sources (env,
-//! default file, files added in settings), the merged contexts kept live by
-//! a file watcher, and a status per context kept fresh by a prober. The
-//! desktop shell holds one [`Workspace`] and forwards its events to the
-//! webview; nothing here knows about windows.
+//! default file, files added in settings, the service account in a pod),
+//! the merged contexts kept live by the file watcher, a client per context,
+//! and a status per context kept fresh by the prober. The desktop shell
+//! holds one [`Workspace`] and forwards its events to the webview; nothing
+//! here knows about windows.
 //!
 //! Everything it hands out is secret-free: context summaries, statuses, the
 //! redacted config view.
+//!
+//! Start-up never waits for the network or the login shell: the first
+//! snapshot is read, then a background task resolves the login shell's
+//! PATH (exec plugins need it), builds the clients and probes them.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use thiserror::Error;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast, watch};
 
-use crate::cluster::StatusUpdate;
-use crate::kubeconfig::{
-    ConfigViewError, ContextList, KubeconfigSources, ViewOptions, config_view, load_contexts,
+use crate::auth::ExecEnv;
+use crate::auth::exec::DEFAULT_TIMEOUT as EXEC_TIMEOUT;
+use crate::cluster::connect::Timeouts;
+use crate::cluster::probe::{self, probe_all};
+use crate::cluster::{
+    ClientEnv, ClusterClient, ClusterProblem, ContextStatus, StatusUpdate, client_for_context,
 };
-use crate::settings::Settings;
+use crate::kubeconfig::view::{InlinedFiles, plan};
+use crate::kubeconfig::{
+    ContextList, KubeconfigSources, Snapshot, ViewError, ViewOptions, Watcher, load_snapshot,
+};
+use crate::settings::{Settings, SettingsError, SettingsStore};
+use crate::shell_path::{self, ResolvedPath, SearchPath};
 
 /// What changed, for the UI.
 #[derive(Debug, Clone)]
@@ -33,76 +51,201 @@ pub enum WorkspaceError {
     #[error("no context named {0:?} in the kubeconfig")]
     UnknownContext(String),
     #[error(transparent)]
-    ConfigView(#[from] ConfigViewError),
-    #[error("{0}")]
-    Settings(String),
+    View(#[from] ViewError),
+    #[error("the config view could not be written: {0}")]
+    Encode(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Watch(#[from] crate::kubeconfig::WatchError),
 }
 
-/// How to start: which kubeconfig files (like `--kubeconfig`), where the
-/// settings live.
-#[derive(Debug, Clone, Default)]
+/// How to start.
+#[derive(Debug, Clone)]
 pub struct WorkspaceOptions {
-    /// Use exactly these sources instead of `$KUBECONFIG`/`~/.kube/config`.
+    /// Use exactly these sources instead of `$KUBECONFIG`/`~/.kube/config`
+    /// (files added in settings still come after them).
     pub sources: Option<KubeconfigSources>,
+    /// Where the settings file is; default: the platform's config dir.
+    pub settings_path: Option<PathBuf>,
+    /// How long one context's probe may take, everything included.
+    pub probe_timeout: Duration,
+    /// Probe every context again this often (a cluster may go down).
+    pub reprobe_every: Option<Duration>,
+    /// Ask the login shell for its PATH at start (off in tests that must
+    /// not depend on the machine's shell profile).
+    pub login_shell_path: bool,
+    /// The shell to ask; default: the user's login shell (`$SHELL`).
+    pub login_shell: Option<PathBuf>,
+}
+
+impl Default for WorkspaceOptions {
+    fn default() -> Self {
+        Self {
+            sources: None,
+            settings_path: None,
+            probe_timeout: probe::DEFAULT_TIMEOUT,
+            reprobe_every: Some(Duration::from_secs(30)),
+            login_shell_path: true,
+            login_shell: None,
+        }
+    }
 }
 
 /// See the module documentation.
 pub struct Workspace {
-    sources: KubeconfigSources,
-    contexts: Mutex<ContextList>,
-    statuses: Mutex<Vec<StatusUpdate>>,
-    settings: Mutex<Settings>,
+    shared: Arc<Shared>,
+    live: Live,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+/// How snapshots are kept current.
+enum Live {
+    Watched(Watcher),
+    /// Without file watching: reloads happen when asked for.
+    Manual {
+        sources: Mutex<KubeconfigSources>,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+    },
+}
+
+impl Live {
+    async fn reload(&self) {
+        match self {
+            Self::Watched(watcher) => watcher.reload(),
+            Self::Manual { sources, snapshots } => {
+                let current = lock(sources).clone();
+                let previous = snapshots.borrow().generation;
+                let mut next = load_snapshot(&current).await;
+                next.generation = previous + 1;
+                snapshots.send_replace(Arc::new(next));
+            }
+        }
+    }
+
+    async fn set_sources(&self, next: KubeconfigSources) {
+        match self {
+            Self::Watched(watcher) => watcher.set_sources(next),
+            Self::Manual { sources, .. } => {
+                *lock(sources) = next;
+                self.reload().await;
+            }
+        }
+    }
+}
+
+struct Shared {
+    options: WorkspaceOptions,
+    snapshot: Mutex<Arc<Snapshot>>,
+    statuses: Mutex<BTreeMap<String, ContextStatus>>,
+    clients: Mutex<HashMap<String, ClusterClient>>,
+    settings: tokio::sync::Mutex<SettingsStore>,
+    /// A copy of the settings for readers that must not wait.
+    settings_now: Mutex<Settings>,
+    /// The login shell's PATH, once resolved.
+    path: watch::Sender<Option<Arc<ResolvedPath>>>,
     events: broadcast::Sender<WorkspaceEvent>,
+    /// Rebuild clients and probe now (settings changed, user reloaded).
+    kick: Notify,
+    /// Probe rounds; results of an older round are dropped.
+    round: AtomicU64,
 }
 
 impl Workspace {
-    /// Loads the kubeconfig and starts watching and probing.
+    /// Reads the kubeconfig and settings, starts watching, and starts the
+    /// background task that resolves PATH and probes. Returns at once.
     pub async fn start(options: WorkspaceOptions) -> Arc<Self> {
-        let sources = options.sources.unwrap_or_else(KubeconfigSources::from_env);
-        let contexts = load_contexts(&sources).await;
-        let (events, _) = broadcast::channel(256);
-        Arc::new(Self {
-            sources,
-            contexts: Mutex::new(contexts),
-            statuses: Mutex::new(Vec::new()),
-            settings: Mutex::new(Settings::default()),
+        let settings_path = options
+            .settings_path
+            .clone()
+            .or_else(|| SettingsStore::default_path().ok())
+            .unwrap_or_else(|| PathBuf::from("porthole-settings.json"));
+        let store = SettingsStore::load_or_default(settings_path).await;
+        let sources = sources_for(&options, store.settings());
+        let (live, snapshots) = match Watcher::start(sources.clone()).await {
+            Ok((watcher, snapshots)) => (Live::Watched(watcher), snapshots),
+            Err(e) => {
+                // No inotify (its limits reached): reload on demand only.
+                tracing::warn!(error = %e, "kubeconfig files will not be watched; use Reload");
+                let (tx, rx) = watch::channel(Arc::new(load_snapshot(&sources).await));
+                (
+                    Live::Manual {
+                        sources: Mutex::new(sources),
+                        snapshots: tx,
+                    },
+                    rx,
+                )
+            }
+        };
+        let first = snapshots.borrow().clone();
+        let (events, _) = broadcast::channel(1024);
+        let (path, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            options,
+            snapshot: Mutex::new(first),
+            statuses: Mutex::new(BTreeMap::new()),
+            clients: Mutex::new(HashMap::new()),
+            settings_now: Mutex::new(store.settings().clone()),
+            settings: tokio::sync::Mutex::new(store),
+            path,
             events,
+            kick: Notify::new(),
+            round: AtomicU64::new(0),
+        });
+        shared.mark_checking();
+        let driver = tokio::spawn(drive(shared.clone(), snapshots));
+        Arc::new(Self {
+            shared,
+            live,
+            driver,
         })
     }
 
     /// The merged contexts and what became of each file, as of now.
     pub fn contexts(&self) -> ContextList {
-        lock(&self.contexts).clone()
+        self.shared.snapshot().list.clone()
     }
 
-    /// The latest status of every context probed so far.
+    /// The latest snapshot (merged config and context list).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.shared.snapshot()
+    }
+
+    /// The latest status of every context.
     pub fn statuses(&self) -> Vec<StatusUpdate> {
-        lock(&self.statuses).clone()
+        lock(&self.shared.statuses)
+            .iter()
+            .map(|(context, status)| StatusUpdate {
+                context: context.clone(),
+                status: status.clone(),
+            })
+            .collect()
     }
 
-    /// Events from now on. A slow receiver that lags should re-read
+    /// The client of `context`, once built (for the proxy and discovery).
+    pub fn client(&self, context: &str) -> Option<ClusterClient> {
+        lock(&self.shared.clients).get(context).cloned()
+    }
+
+    /// Events from now on. A receiver that lags should re-read
     /// [`Self::contexts`] and [`Self::statuses`].
     pub fn subscribe(&self) -> broadcast::Receiver<WorkspaceEvent> {
-        self.events.subscribe()
+        self.shared.events.subscribe()
     }
 
     /// Re-reads the kubeconfig now and probes every context again.
     pub async fn reload(&self) -> ContextList {
-        let list = load_contexts(&self.sources).await;
-        *lock(&self.contexts) = list.clone();
-        let _ = self
-            .events
-            .send(WorkspaceEvent::ContextsChanged(list.clone()));
-        list
+        self.live.reload().await;
+        self.shared.kick.notify_one();
+        self.contexts()
     }
 
-    /// `kubectl config view --minify --context NAME` as YAML, secrets masked.
+    /// `kubectl config view --minify --context NAME` as YAML, secrets
+    /// masked. Built from the live snapshot, so a broken file elsewhere
+    /// does not hide it.
     pub async fn config_view_yaml(&self, context: &str) -> Result<String, WorkspaceError> {
-        if !lock(&self.contexts)
-            .contexts
-            .iter()
-            .any(|c| c.name == context)
-        {
+        let snapshot = self.shared.snapshot();
+        if !snapshot.list.contexts.iter().any(|c| c.name == context) {
             return Err(WorkspaceError::UnknownContext(context.to_owned()));
         }
         let options = ViewOptions {
@@ -111,40 +254,234 @@ impl Workspace {
             raw: false,
             context: Some(context.to_owned()),
         };
-        let view = config_view(&self.sources, &options).await?;
+        let view = plan(&snapshot.merged, &options)?.render(&InlinedFiles::default())?;
         view.to_yaml()
-            .map_err(|e| WorkspaceError::Settings(e.to_string()))
+            .map_err(|e| WorkspaceError::Encode(e.to_string()))
     }
 
     /// Porthole's settings as of now.
     pub fn settings(&self) -> Settings {
-        lock(&self.settings).clone()
+        lock(&self.shared.settings_now).clone()
+    }
+
+    /// Why the settings file could not be used, when it could not.
+    pub async fn settings_problem(&self) -> Option<String> {
+        self.shared
+            .settings
+            .lock()
+            .await
+            .load_problem()
+            .map(ToString::to_string)
     }
 
     /// Adds a kubeconfig file (remembered in settings, never copied).
     pub async fn add_kubeconfig(&self, path: &str) -> Result<Settings, WorkspaceError> {
-        let mut settings = lock(&self.settings);
-        if !settings.kubeconfigs.iter().any(|p| p == path) {
-            settings.kubeconfigs.push(path.to_owned());
-        }
-        Ok(settings.clone())
+        let mut store = self.shared.settings.lock().await;
+        store.add_kubeconfig(path).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        self.live
+            .set_sources(sources_for(&self.shared.options, store.settings()))
+            .await;
+        Ok(store.settings().clone())
     }
 
     /// Forgets a kubeconfig file added in the app (the file is untouched).
     pub async fn remove_kubeconfig(&self, path: &str) -> Result<Settings, WorkspaceError> {
-        let mut settings = lock(&self.settings);
-        settings.kubeconfigs.retain(|p| p != path);
-        Ok(settings.clone())
+        let mut store = self.shared.settings.lock().await;
+        store.remove_kubeconfig(path).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        self.live
+            .set_sources(sources_for(&self.shared.options, store.settings()))
+            .await;
+        Ok(store.settings().clone())
     }
 
-    /// Sets the extra directories searched for exec plugins.
+    /// Sets the extra directories searched for exec plugins; clients are
+    /// rebuilt and probed again with the new search path.
     pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {
-        let mut settings = lock(&self.settings);
-        settings.extra_path_dirs = dirs;
-        Ok(settings.clone())
+        let mut store = self.shared.settings.lock().await;
+        store.set_extra_path_dirs(dirs).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        self.shared.kick.notify_one();
+        Ok(store.settings().clone())
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+fn sources_for(options: &WorkspaceOptions, settings: &Settings) -> KubeconfigSources {
+    match &options.sources {
+        Some(sources) => sources
+            .clone()
+            .with_added(settings.kubeconfigs.iter().map(PathBuf::from)),
+        None => KubeconfigSources::for_app(settings),
+    }
+}
+
+/// The background task: PATH, then clients and probes after every snapshot,
+/// kick and re-probe tick.
+async fn drive(shared: Arc<Shared>, mut snapshots: watch::Receiver<Arc<Snapshot>>) {
+    let resolved = if shared.options.login_shell_path {
+        let shell = match &shared.options.login_shell {
+            Some(shell) => shell.clone(),
+            None => shell_path::default_login_shell().await,
+        };
+        ResolvedPath::resolve(
+            std::env::var_os("PATH"),
+            &shell,
+            shell_path::DEFAULT_TIMEOUT,
+        )
+        .await
+    } else {
+        ResolvedPath::process_only(std::env::var_os("PATH"))
+    };
+    shared.path.send_replace(Some(Arc::new(resolved)));
+    shared.rebuild_and_probe().await;
+
+    let every = shared.options.reprobe_every;
+    let mut tick = every.map(|d| {
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
+    loop {
+        let reprobe_only = tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let next = snapshots.borrow_and_update().clone();
+                *lock(&shared.snapshot) = next.clone();
+                shared.mark_checking();
+                let _ = shared.events.send(WorkspaceEvent::ContextsChanged(next.list.clone()));
+                false
+            }
+            () = shared.kick.notified() => false,
+            _ = async {
+                match tick.as_mut() {
+                    Some(t) => t.tick().await,
+                    None => std::future::pending().await,
+                }
+            } => true,
+        };
+        if reprobe_only {
+            shared.probe_existing().await;
+        } else {
+            shared.rebuild_and_probe().await;
+        }
+    }
+}
+
+impl Shared {
+    fn snapshot(&self) -> Arc<Snapshot> {
+        lock(&self.snapshot).clone()
+    }
+
+    /// New contexts start as "checking"; vanished ones are forgotten.
+    fn mark_checking(&self) {
+        let snapshot = self.snapshot();
+        let mut statuses = lock(&self.statuses);
+        statuses.retain(|name, _| snapshot.list.contexts.iter().any(|c| &c.name == name));
+        for c in &snapshot.list.contexts {
+            statuses
+                .entry(c.name.clone())
+                .or_insert(ContextStatus::Checking);
+        }
+    }
+
+    async fn client_env(&self) -> ClientEnv {
+        let extra: Vec<PathBuf> = lock(&self.settings_now)
+            .extra_path_dirs
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let search: SearchPath = match self.path.borrow().as_ref() {
+            Some(resolved) => resolved.search_path(&extra),
+            None => shell_path::process_search_path(std::env::var_os("PATH").as_deref(), &extra),
+        };
+        ClientEnv {
+            exec: ExecEnv {
+                search_path: search,
+                stdin_is_terminal: std::io::stdin().is_terminal(),
+                timeout: EXEC_TIMEOUT,
+            },
+            timeouts: Timeouts {
+                connect: self.options.probe_timeout.mul_f32(0.75),
+                tls_handshake: self.options.probe_timeout.mul_f32(0.75),
+            },
+            response_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Builds a client for every context of the snapshot and probes them.
+    async fn rebuild_and_probe(&self) {
+        let snapshot = self.snapshot();
+        let env = self.client_env().await;
+        let mut built = Vec::with_capacity(snapshot.list.contexts.len());
+        let mut clients = HashMap::new();
+        for summary in &snapshot.list.contexts {
+            let result = client_for_context(&snapshot.merged, &summary.name, &env).await;
+            if let Ok(client) = &result {
+                clients.insert(summary.name.clone(), client.clone());
+            }
+            built.push((summary.name.clone(), result));
+        }
+        *lock(&self.clients) = clients;
+        self.probe(built).await;
+    }
+
+    /// Probes the existing clients again (the periodic check).
+    async fn probe_existing(&self) {
+        let snapshot = self.snapshot();
+        let clients = lock(&self.clients).clone();
+        let statuses = lock(&self.statuses).clone();
+        let work: Vec<(String, Result<ClusterClient, ClusterProblem>)> = snapshot
+            .list
+            .contexts
+            .iter()
+            .filter_map(|c| match clients.get(&c.name) {
+                Some(client) => Some((c.name.clone(), Ok(client.clone()))),
+                // A context whose client could not be built keeps its problem.
+                None => match statuses.get(&c.name) {
+                    Some(ContextStatus::Failed { problem }) => {
+                        Some((c.name.clone(), Err(problem.clone())))
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
+        self.probe(work).await;
+    }
+
+    async fn probe(&self, work: Vec<(String, Result<ClusterClient, ClusterProblem>)>) {
+        let round = self.round.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut updates = probe_all(work, self.options.probe_timeout);
+        while let Some(update) = updates.recv().await {
+            if self.round.load(Ordering::Acquire) != round {
+                return;
+            }
+            let changed = {
+                let mut statuses = lock(&self.statuses);
+                if !statuses.contains_key(&update.context) {
+                    continue;
+                }
+                let old = statuses.insert(update.context.clone(), update.status.clone());
+                old.as_ref() != Some(&update.status)
+            };
+            if changed {
+                if let ContextStatus::Failed { problem } = &update.status {
+                    tracing::info!(context = %update.context, %problem, "context unavailable");
+                }
+                let _ = self.events.send(WorkspaceEvent::Status(update));
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -25,6 +25,7 @@ use crate::auth::{
     certified_key, oidc::OidcConfig,
 };
 use crate::kubeconfig::MergedKubeconfig;
+use crate::kubeconfig::lines::{EntryList, line_in_file};
 use crate::redact::url_with_password_redacted;
 
 /// Everything about the environment a client needs besides the kubeconfig.
@@ -60,8 +61,60 @@ impl At<'_> {
     }
 }
 
-/// Builds the client for `context`.
+/// Builds the client for `context`. A kubeconfig problem names the file,
+/// the line (when it can be found) and the field.
 pub async fn client_for_context(
+    merged: &MergedKubeconfig,
+    context: &str,
+    env: &ClientEnv,
+) -> Result<ClusterClient, ClusterProblem> {
+    match build(merged, context, env).await {
+        Ok(client) => Ok(client),
+        Err(problem) => Err(with_line(problem).await),
+    }
+}
+
+/// Fills in the line of a kubeconfig problem's field, read from its file.
+async fn with_line(problem: ClusterProblem) -> ClusterProblem {
+    let ClusterProblem::Kubeconfig {
+        file: Some(file),
+        line: None,
+        field,
+        reason,
+    } = problem
+    else {
+        return problem;
+    };
+    let line = match parse_field(&field) {
+        Some((list, name, sub)) => line_in_file(Path::new(&file), list, &name, sub.as_deref())
+            .await
+            .and_then(|l| u32::try_from(l).ok()),
+        None => None,
+    };
+    ClusterProblem::Kubeconfig {
+        file: Some(file),
+        line,
+        field,
+        reason,
+    }
+}
+
+/// `users["dev"].user.client-key` → (Users, "dev", Some("user.client-key")).
+fn parse_field(field: &str) -> Option<(EntryList, String, Option<String>)> {
+    let (list, rest) = field.split_once('[')?;
+    let list = match list {
+        "clusters" => EntryList::Clusters,
+        "users" => EntryList::Users,
+        "contexts" => EntryList::Contexts,
+        _ => return None,
+    };
+    let end = rest.find("\"]")?;
+    let name: String = serde_json::from_str(&rest[..=end]).ok()?;
+    let sub = rest[end + 2..].strip_prefix('.').map(str::to_owned);
+    Some((list, name, sub))
+}
+
+async fn build(
     merged: &MergedKubeconfig,
     context: &str,
     env: &ClientEnv,
@@ -501,4 +554,20 @@ fn impersonation_headers(
         }
     }
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_are_split_into_list_name_and_field() {
+        let (list, name, sub) = parse_field(r#"users["dev.ops"].user.client-key"#).expect("parses");
+        assert_eq!(list, EntryList::Users);
+        assert_eq!(name, "dev.ops");
+        assert_eq!(sub.as_deref(), Some("user.client-key"));
+        let (list, name, sub) = parse_field(r#"contexts["a"]"#).expect("parses");
+        assert_eq!((list, name.as_str(), sub), (EntryList::Contexts, "a", None));
+        assert!(parse_field("tokenFile").is_none());
+    }
 }

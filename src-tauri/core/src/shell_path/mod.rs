@@ -52,6 +52,16 @@ impl ResolvedPath {
         resolved
     }
 
+    /// The process PATH alone, without asking a login shell.
+    pub fn process_only(process: Option<OsString>) -> Self {
+        Self {
+            process,
+            shell: PathBuf::new(),
+            login: None,
+            problem: None,
+        }
+    }
+
     /// [`Self::resolve`] for this process: its PATH and its login shell.
     pub async fn resolve_for_this_process(timeout: Duration) -> Self {
         let shell = default_login_shell().await;

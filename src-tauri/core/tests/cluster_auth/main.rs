@@ -8,3 +8,4 @@ mod failures;
 mod harness_methods;
 mod many_contexts;
 mod support;
+mod workspace_live;

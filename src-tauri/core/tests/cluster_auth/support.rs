@@ -51,10 +51,9 @@ pub fn user_entry(name: &str) -> Value {
 
 /// A fresh scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = cluster()
+    cluster()
         .scratch_dir(&format!("core-{name}-{}", std::process::id()))
-        .expect("scratch dir");
-    dir
+        .expect("scratch dir")
 }
 
 /// Writes `doc` as JSON (Porthole reads JSON kubeconfigs too).
