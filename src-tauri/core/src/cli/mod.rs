@@ -4,6 +4,7 @@
 
 mod config_view;
 mod contexts;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,9 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Probe every context's cluster (or the ones named): version and user,
+    /// or what is wrong and what to do. Exits 1 when any is unreachable.
+    Status(status::StatusArgs),
     /// Kubeconfig commands (like `kubectl config`).
     Config {
         #[command(subcommand)]
@@ -68,6 +72,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let sources = cli.sources();
     match cli.command {
         Command::Contexts { output } => contexts::run(&sources, output).await,
+        Command::Status(args) => status::run(&sources, args).await,
         Command::Config {
             command: ConfigCommand::View(args),
         } => config_view::run(&sources, args).await,
