@@ -118,6 +118,28 @@ async fn impersonation_is_allowed_by_rbac_and_denied_without_it() {
                 get_status(&c, "/api/v1/namespaces/team-b/services").await,
                 200
             );
+            // as-uid: the apiserver reports the impersonated uid.
+            let review = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+                .header("content-type", "application/json")
+                .body(porthole_core::cluster::full_body(
+                    r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#,
+                ))
+                .expect("request");
+            let body = c
+                .send(review)
+                .await
+                .expect("review")
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let review: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            assert_eq!(
+                review["status"]["userInfo"]["uid"],
+                info.as_uid.as_str(),
+                "{review}"
+            );
         } else {
             assert_eq!(
                 get_status(&c, "/api/v1/namespaces/team-b/services").await,
