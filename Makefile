@@ -145,9 +145,17 @@ clippy: ui
 
 # All Rust tests, the end-to-end ones included, with a display and a bus,
 # and one private control plane for every test binary (torn down at the end).
+# Porthole never writes a user's kubeconfig: every fixture kubeconfig and
+# the files they reference are checksummed before the suite and checked after.
+FIXTURE_DIRS := tests/fixtures src-tauri/core/tests/fixtures
+FIXTURE_SUMS = $(TARGET_DIR)/fixture-checksums.sha256
+
 test-rust: ui e2e-tools control-plane
 	cargo test --workspace --no-run
+	@mkdir -p $(TARGET_DIR) && find $(FIXTURE_DIRS) -type f -print0 | sort -z | xargs -0 sha256sum > $(FIXTURE_SUMS)
 	$(GUI_ENV) $(TARGET_DIR)/debug/porthole-cluster run -- cargo test --workspace
+	@sha256sum --quiet --strict -c $(FIXTURE_SUMS) || { echo "a fixture kubeconfig or a file it references was modified by the suite" >&2; exit 1; }
+	@echo "fixtures: $$(wc -l < $(FIXTURE_SUMS)) kubeconfig and referenced files unchanged by the suite"
 
 test-e2e: ui e2e-tools
 	$(GUI_ENV) cargo test -p porthole --test e2e
