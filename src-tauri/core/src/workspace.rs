@@ -138,7 +138,8 @@ struct Shared {
     options: WorkspaceOptions,
     snapshot: Mutex<Arc<Snapshot>>,
     statuses: Mutex<BTreeMap<String, ContextStatus>>,
-    clients: Mutex<HashMap<String, ClusterClient>>,
+    /// Per context: the fingerprint of what built it, and the client.
+    clients: Mutex<HashMap<String, (u64, ClusterClient)>>,
     settings: tokio::sync::Mutex<SettingsStore>,
     /// A copy of the settings for readers that must not wait.
     settings_now: Mutex<Settings>,
@@ -224,7 +225,9 @@ impl Workspace {
 
     /// The client of `context`, once built (for the proxy and discovery).
     pub fn client(&self, context: &str) -> Option<ClusterClient> {
-        lock(&self.shared.clients).get(context).cloned()
+        lock(&self.shared.clients)
+            .get(context)
+            .map(|(_, client)| client.clone())
     }
 
     /// Events from now on. A receiver that lags should re-read
@@ -340,7 +343,7 @@ async fn drive(shared: Arc<Shared>, mut snapshots: watch::Receiver<Arc<Snapshot>
         ResolvedPath::process_only(std::env::var_os("PATH"))
     };
     shared.path.send_replace(Some(Arc::new(resolved)));
-    shared.rebuild_and_probe().await;
+    shared.rebuild_and_probe(true).await;
 
     let every = shared.options.reprobe_every;
     let mut tick = every.map(|d| {
@@ -349,7 +352,7 @@ async fn drive(shared: Arc<Shared>, mut snapshots: watch::Receiver<Arc<Snapshot>
         i
     });
     loop {
-        let reprobe_only = tokio::select! {
+        let step = tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() {
                     return;
@@ -358,22 +361,77 @@ async fn drive(shared: Arc<Shared>, mut snapshots: watch::Receiver<Arc<Snapshot>
                 *lock(&shared.snapshot) = next.clone();
                 shared.mark_checking();
                 let _ = shared.events.send(WorkspaceEvent::ContextsChanged(next.list.clone()));
-                false
+                Step::Rebuild { force: false }
             }
-            () = shared.kick.notified() => false,
+            () = shared.kick.notified() => Step::Rebuild { force: true },
             _ = async {
                 match tick.as_mut() {
                     Some(t) => t.tick().await,
                     None => std::future::pending().await,
                 }
-            } => true,
+            } => Step::Reprobe,
         };
-        if reprobe_only {
-            shared.probe_existing().await;
-        } else {
-            shared.rebuild_and_probe().await;
+        match step {
+            Step::Reprobe => shared.probe_existing().await,
+            Step::Rebuild { force } => shared.rebuild_and_probe(force).await,
         }
     }
+}
+
+enum Step {
+    /// Probe the clients there are.
+    Reprobe,
+    /// Build clients for changed contexts (all of them when forced: the
+    /// search path changed or the user asked), then probe.
+    Rebuild { force: bool },
+}
+
+/// What a context's client is built from: its context, cluster and user
+/// entries and the size and time of every file they reference. Unchanged,
+/// the client (and its cached exec credential) is kept across reloads, so
+/// adding one cluster does not re-run every other cluster's plugin.
+async fn fingerprint(snapshot: &Snapshot, context: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let config = snapshot.merged.config();
+    let mut hasher = DefaultHasher::new();
+    let ctx = config.contexts.iter().find(|c| c.name == context);
+    let (cluster, user) = ctx
+        .and_then(|c| c.context.as_ref())
+        .map(|c| (c.cluster.clone(), c.user.clone().unwrap_or_default()))
+        .unwrap_or_default();
+    let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    json(ctx.and_then(|c| serde_json::to_value(c).ok())).hash(&mut hasher);
+    json(
+        config
+            .clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .and_then(|c| serde_json::to_value(c).ok()),
+    )
+    .hash(&mut hasher);
+    json(
+        config
+            .auth_infos
+            .iter()
+            .find(|u| u.name == user)
+            .and_then(|u| serde_json::to_value(u).ok()),
+    )
+    .hash(&mut hasher);
+    for reference in snapshot.referenced_files() {
+        let ours = match reference.list {
+            crate::kubeconfig::EntryList::Clusters => reference.name == cluster,
+            crate::kubeconfig::EntryList::Users => reference.name == user,
+            crate::kubeconfig::EntryList::Contexts => reference.name == context,
+        };
+        if ours {
+            reference.path.hash(&mut hasher);
+            if let Ok(meta) = tokio::fs::metadata(&reference.path).await {
+                meta.len().hash(&mut hasher);
+                meta.modified().ok().hash(&mut hasher);
+            }
+        }
+    }
+    hasher.finish()
 }
 
 impl Shared {
@@ -417,16 +475,26 @@ impl Shared {
         }
     }
 
-    /// Builds a client for every context of the snapshot and probes them.
-    async fn rebuild_and_probe(&self) {
+    /// Builds a client for every context of the snapshot whose inputs
+    /// changed (every context when `force`) and probes them all.
+    async fn rebuild_and_probe(&self, force: bool) {
         let snapshot = self.snapshot();
         let env = self.client_env().await;
+        let previous = lock(&self.clients).clone();
         let mut built = Vec::with_capacity(snapshot.list.contexts.len());
         let mut clients = HashMap::new();
         for summary in &snapshot.list.contexts {
-            let result = client_for_context(&snapshot.merged, &summary.name, &env).await;
+            let print = fingerprint(&snapshot, &summary.name).await;
+            let kept = previous
+                .get(&summary.name)
+                .filter(|(old, _)| !force && *old == print)
+                .map(|(_, client)| client.clone());
+            let result = match kept {
+                Some(client) => Ok(client),
+                None => client_for_context(&snapshot.merged, &summary.name, &env).await,
+            };
             if let Ok(client) = &result {
-                clients.insert(summary.name.clone(), client.clone());
+                clients.insert(summary.name.clone(), (print, client.clone()));
             }
             built.push((summary.name.clone(), result));
         }
@@ -444,7 +512,7 @@ impl Shared {
             .contexts
             .iter()
             .filter_map(|c| match clients.get(&c.name) {
-                Some(client) => Some((c.name.clone(), Ok(client.clone()))),
+                Some((_, client)) => Some((c.name.clone(), Ok(client.clone()))),
                 // A context whose client could not be built keeps its problem.
                 None => match statuses.get(&c.name) {
                     Some(ContextStatus::Failed { problem }) => {

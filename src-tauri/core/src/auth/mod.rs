@@ -148,7 +148,11 @@ impl Authenticator {
                         if self.slot_generation.swap(generation, Ordering::AcqRel) != generation {
                             use secrecy::ExposeSecret as _;
                             let key = certified_key(cert_pem, key_pem.expose_secret().as_bytes())
-                                .map_err(AuthError::PluginCertificate)?;
+                                .map_err(|reason| {
+                                // Try again with the next credential.
+                                self.slot_generation.store(u64::MAX, Ordering::Release);
+                                AuthError::PluginCertificate(reason)
+                            })?;
                             self.cert_slot.set(Arc::new(key));
                         }
                         None

@@ -38,6 +38,17 @@ fn doc(contexts: &[(&str, &str)], users: Vec<(&str, Value)>) -> Value {
     })
 }
 
+/// The harness's exec plugin with its own run counter.
+fn exec_with_counter(counter: &Path) -> Value {
+    let mut user = user_entry("exec-user");
+    if let Some(args) = user["exec"]["args"].as_array_mut()
+        && let Some(i) = args.iter().position(|a| a == "--counter")
+    {
+        args[i + 1] = json!(counter.display().to_string());
+    }
+    user
+}
+
 /// Replaces a file the way editors and `aws eks update-kubeconfig` do.
 fn replace(path: &Path, text: &[u8]) {
     let tmp = path.with_extension("tmp");
@@ -81,24 +92,32 @@ async fn the_workspace_probes_every_context_and_follows_kubeconfig_edits() {
         cluster().user("viewer").token.clone().expect("token"),
     )
     .expect("token file");
+    let counter = dir.join("exec-runs");
     let users = || {
         vec![
             ("admin", user_entry("admin")),
             ("viewer", user_entry("viewer")),
             ("from-file", json!({ "tokenFile": "token" })),
+            ("plugin", exec_with_counter(&counter)),
         ]
     };
     let path = dir.join("config.json");
     let first = doc(
-        &[("a", "admin"), ("v", "viewer"), ("f", "from-file")],
+        &[
+            ("a", "admin"),
+            ("v", "viewer"),
+            ("f", "from-file"),
+            ("e", "plugin"),
+        ],
         users(),
     );
     std::fs::write(&path, serde_json::to_vec(&first).expect("json")).expect("write");
 
     let ws = Workspace::start(options(&path, &dir)).await;
-    assert_eq!(ws.contexts().contexts.len(), 3);
+    assert_eq!(ws.contexts().contexts.len(), 4);
     until(&ws, "first statuses", |ws| {
-        user_of(ws, "a").as_deref() == Some("admin")
+        user_of(ws, "e").as_deref() == Some("exec-user")
+            && user_of(ws, "a").as_deref() == Some("admin")
             && user_of(ws, "v").as_deref() == Some("viewer")
             && user_of(ws, "f").as_deref() == Some("viewer")
     })
@@ -110,6 +129,7 @@ async fn the_workspace_probes_every_context_and_follows_kubeconfig_edits() {
             ("a", "admin"),
             ("v", "viewer"),
             ("f", "from-file"),
+            ("e", "plugin"),
             ("added", "admin"),
         ],
         users(),
@@ -123,6 +143,11 @@ async fn the_workspace_probes_every_context_and_follows_kubeconfig_edits() {
         user_of(ws, "added").as_deref() == Some("admin")
     })
     .await;
+    assert_eq!(
+        count(&counter),
+        1,
+        "an unchanged context keeps its client and cached exec credential"
+    );
     println!(
         "kubeconfig replaced (temp + rename): new context listed after {} ms, reachable after {} ms",
         listed.as_millis(),
@@ -150,7 +175,7 @@ async fn the_workspace_probes_every_context_and_follows_kubeconfig_edits() {
     std::fs::write(&path, b"apiVersion: v1\nclusters: [ this is not yaml").expect("write");
     until(&ws, "the broken file reported", |ws| {
         let list = ws.contexts();
-        list.contexts.len() == 4
+        list.contexts.len() == 5
             && list.contexts.iter().all(|c| c.stale)
             && matches!(list.sources[0].state, SourceState::Malformed { .. })
     })
@@ -159,7 +184,7 @@ async fn the_workspace_probes_every_context_and_follows_kubeconfig_edits() {
     replace(&path, &serde_json::to_vec(&first).expect("json"));
     until(&ws, "the fixed file", |ws| {
         let list = ws.contexts();
-        list.contexts.len() == 3 && list.contexts.iter().all(|c| !c.stale)
+        list.contexts.len() == 4 && list.contexts.iter().all(|c| !c.stale)
     })
     .await;
 }
