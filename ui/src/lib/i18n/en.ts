@@ -53,7 +53,7 @@ export const en = {
   latencyMs: "{ms} ms",
   unknownUser: "not reported (the server does not let this user ask)",
   noGroups: "none",
-  whatToDo: "What to do",
+  whatToDo: "What to do:",
   // Why a context failed: a title, what happened, and what to do.
   pKubeconfigTitle: "Kubeconfig entry not usable",
   pKubeconfig: "{field}: {reason}",

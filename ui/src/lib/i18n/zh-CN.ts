@@ -55,7 +55,7 @@ export const zhCN: Messages = {
   latencyMs: "{ms} 毫秒",
   unknownUser: "未返回（服务器不允许该用户查询）",
   noGroups: "无",
-  whatToDo: "解决办法",
+  whatToDo: "解决办法：",
   // 上下文失败的原因：标题、发生了什么、该怎么做。
   pKubeconfigTitle: "kubeconfig 条目无法使用",
   pKubeconfig: "{field}：{reason}",
