@@ -1,52 +1,8 @@
 //! The window lists the kubeconfig's contexts and marks the current one;
 //! with no kubeconfig it says where it looked. Nothing secret reaches it.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
 use crate::driver::{Launch, Session};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// Every credential in tests/fixtures/kubeconfig: none may reach the page or the log.
-const FIXTURE_SECRETS: &[&str] = &[
-    "porthole-fixture-token-staging-3f9a1c",
-    "porthole-fixture-token-shadowed-77e0b2",
-    "cG9ydGhvbGUtZml4dHVyZS1jbGllbnQta2V5LXNlY3JldA==",
-    "cG9ydGhvbGUtZml4dHVyZS1jbGllbnQtY2VydA==",
-    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t",
-];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/kubeconfig")
-        .join(name)
-}
-
-/// `$KUBECONFIG` for the two fixture files: three contexts, `staging` current.
-fn two_file_kubeconfig() -> String {
-    std::env::join_paths([fixture("work.yaml"), fixture("cloud.yaml")])
-        .expect("join paths")
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// A private home (and XDG dirs) so the user's own kubeconfig and the
-/// webview's stored settings of earlier runs play no part.
-fn hermetic_env(home: &Path, kubeconfig: String, language: &str) -> Vec<(&'static str, String)> {
-    let h = |sub: &str| home.join(sub).display().to_string();
-    vec![
-        ("HOME", home.display().to_string()),
-        ("XDG_CONFIG_HOME", h(".config")),
-        ("XDG_DATA_HOME", h(".local/share")),
-        ("XDG_CACHE_HOME", h(".cache")),
-        ("KUBECONFIG", kubeconfig),
-        ("LANGUAGE", language.to_owned()),
-        ("LANG", "C.UTF-8".to_owned()),
-        ("LC_ALL", String::new()),
-        ("NO_AT_BRIDGE", "1".to_owned()),
-    ]
-}
+use crate::setup::{FIXTURE_SECRETS, WAIT, hermetic_env, two_file_kubeconfig};
 
 #[test]
 fn window_lists_three_contexts_from_two_files_and_marks_the_current_one() {

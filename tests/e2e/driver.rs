@@ -247,6 +247,21 @@ impl Session {
         );
     }
 
+    /// Presses keys as a user would (WebDriver actions: real key events,
+    /// so `:focus-visible` applies), to whatever has the focus.
+    pub fn press_keys(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for key in keys {
+            actions.push(json!({"type": "keyDown", "value": key}));
+            actions.push(json!({"type": "keyUp", "value": key}));
+        }
+        self.call(
+            "POST",
+            &self.session_path("/actions"),
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+    }
+
     pub fn text(&self, element: &str) -> String {
         self.call(
             "GET",

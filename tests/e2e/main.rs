@@ -5,3 +5,5 @@
 
 mod contexts_window;
 mod driver;
+mod setup;
+mod status_and_secrets;
