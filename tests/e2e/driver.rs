@@ -247,6 +247,15 @@ impl Session {
         );
     }
 
+    /// Types into an element (WebDriver "Element Send Keys").
+    pub fn send_keys(&self, element: &str, text: &str) {
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/value")),
+            Some(json!({"text": text})),
+        );
+    }
+
     /// Presses keys as a user would (WebDriver actions: real key events,
     /// so `:focus-visible` applies), to whatever has the focus.
     pub fn press_keys(&self, keys: &[&str]) {

@@ -5,5 +5,6 @@
 
 mod contexts_window;
 mod driver;
+mod settings_window;
 mod setup;
 mod status_and_secrets;
