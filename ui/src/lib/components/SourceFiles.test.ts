@@ -22,6 +22,8 @@ describe("SourceFiles", () => {
     const rows = screen.getAllByRole("listitem");
     expect(rows.map((r) => r.dataset.path)).toEqual(withAdded.sources.map((s) => s.path));
     expect(rows[0]?.textContent).toContain("2 contexts");
+    expect(rows[2]?.textContent).toContain("1 context");
+    expect(rows[2]?.textContent).not.toContain("1 contexts");
     expect(rows[3]?.textContent).toContain("not found");
   });
 
