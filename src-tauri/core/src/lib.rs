@@ -8,6 +8,7 @@ mod child;
 pub mod cli;
 pub mod cluster;
 pub mod kubeconfig;
+pub mod proxy;
 pub mod redact;
 pub mod settings;
 pub mod shell_path;

@@ -2,8 +2,10 @@
 //!
 //! Later verbs (`proxy`, `cluster-info`) join `Command`.
 
+mod client_env;
 mod config_view;
 mod contexts;
+mod proxy;
 mod status;
 
 use std::path::PathBuf;
@@ -39,6 +41,9 @@ pub enum Command {
     /// Probe every context's cluster (or the ones named): version and user,
     /// or what is wrong and what to do. Exits 1 when any is unreachable.
     Status(status::StatusArgs),
+    /// Run a proxy to the Kubernetes API server (like `kubectl proxy`), with
+    /// a host name per context and per service under .localhost.
+    Proxy(Box<proxy::ProxyArgs>),
     /// Kubeconfig commands (like `kubectl config`).
     Config {
         #[command(subcommand)]
@@ -73,6 +78,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Contexts { output } => contexts::run(&sources, output).await,
         Command::Status(args) => status::run(&sources, args).await,
+        Command::Proxy(args) => proxy::run(&sources, *args).await,
         Command::Config {
             command: ConfigCommand::View(args),
         } => config_view::run(&sources, args).await,

@@ -1,7 +1,7 @@
 //! `portholectl status`: whether each context's cluster answers, probed
 //! concurrently — the app's status dots on the command line.
 
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,13 +9,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Output;
-use crate::auth::ExecEnv;
-use crate::auth::exec::DEFAULT_TIMEOUT as EXEC_TIMEOUT;
-use crate::cluster::connect::Timeouts;
 use crate::cluster::probe::probe_all;
-use crate::cluster::{ClientEnv, ContextStatus, StatusUpdate, client_for_context};
+use crate::cluster::{ContextStatus, StatusUpdate, client_for_context};
 use crate::kubeconfig::{KubeconfigSources, load_snapshot};
-use crate::shell_path::{self, ResolvedPath};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -57,27 +53,8 @@ pub(super) async fn run(sources: &KubeconfigSources, args: StatusArgs) -> ExitCo
         }
         return ExitCode::FAILURE;
     }
-    // A terminal's PATH is complete; a desktop launcher's is not, but then
-    // nobody runs portholectl. Ask the login shell only when stdin is not a
-    // terminal (cron, a .desktop wrapper).
-    let resolved = if std::io::stdin().is_terminal() {
-        ResolvedPath::process_only(std::env::var_os("PATH"))
-    } else {
-        ResolvedPath::resolve_for_this_process(shell_path::DEFAULT_TIMEOUT).await
-    };
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let env = ClientEnv {
-        exec: ExecEnv {
-            search_path: resolved.search_path(&args.path_dirs),
-            stdin_is_terminal: std::io::stdin().is_terminal(),
-            timeout: EXEC_TIMEOUT,
-        },
-        timeouts: Timeouts {
-            connect: timeout.mul_f32(0.75),
-            tls_handshake: timeout.mul_f32(0.75),
-        },
-        response_timeout: timeout,
-    };
+    let env = super::client_env::client_env(timeout, &args.path_dirs).await;
     let mut clients = Vec::with_capacity(wanted.len());
     for name in &wanted {
         clients.push((

@@ -64,6 +64,7 @@ struct Inner {
     /// trailing slash.
     path_prefix: String,
     http: Client<Connector, RequestBody>,
+    upgrade_connector: Connector,
     auth: Authenticator,
     response_timeout: Duration,
 }
@@ -105,6 +106,18 @@ impl ClusterClient {
         } else {
             None
         };
+        // Upgrades (WebSocket, SPDY) need HTTP/1.1: their own connections.
+        let upgrade_tls = if https {
+            Some(tls::client_config(trust, auth.cert_slot(), tls::ALPN_H1)?)
+        } else {
+            None
+        };
+        let upgrade_connector = Connector::new(
+            upgrade_tls,
+            tls_server_name.clone(),
+            proxy.clone(),
+            env.timeouts,
+        );
         let connector = Connector::new(tls, tls_server_name, proxy, env.timeouts);
         let http = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
@@ -124,6 +137,7 @@ impl ClusterClient {
                     .map(|p| p.path().trim_end_matches('/').to_owned())
                     .unwrap_or_default(),
                 http,
+                upgrade_connector,
                 auth,
                 response_timeout: env.response_timeout,
             }),
@@ -156,8 +170,19 @@ impl ClusterClient {
         &self,
         request: Request<RequestBody>,
     ) -> Result<Response<Incoming>, ClientError> {
+        self.send_with(request, true).await
+    }
+
+    /// [`Self::send`]; with `append_server_path` false the server URL's
+    /// own path is left out (`kubectl proxy` without
+    /// `--append-server-path`).
+    pub async fn send_with(
+        &self,
+        request: Request<RequestBody>,
+        append_server_path: bool,
+    ) -> Result<Response<Incoming>, ClientError> {
         let (mut parts, body) = request.into_parts();
-        parts.uri = self.absolute(&parts.uri)?;
+        parts.uri = self.absolute(&parts.uri, append_server_path)?;
         let (kept, first_body) = match replayable(body).await? {
             Replay::Kept(bytes) => (Some(bytes.clone()), full_body(bytes)),
             Replay::Streaming(stream) => (None, stream),
@@ -179,13 +204,76 @@ impl ClusterClient {
             .await
     }
 
-    async fn send_once(
+    /// Sends an HTTP/1.1 upgrade request (WebSocket, SPDY) on a connection
+    /// of its own. On `101 Switching Protocols` the upgraded stream comes
+    /// with the response; any other answer comes back as it is, and its
+    /// connection is not reused.
+    pub async fn upgrade(
         &self,
-        parts: &http::request::Parts,
-        body: RequestBody,
+        request: Request<()>,
+        append_server_path: bool,
+    ) -> Result<(Response<Incoming>, Option<hyper::upgrade::Upgraded>), ClientError> {
+        let (mut parts, ()) = request.into_parts();
+        parts.uri = self.absolute(&parts.uri, append_server_path)?;
+        parts.version = http::Version::HTTP_11;
+        let applied = self.inner.auth.apply().await?;
+        let mut request = Request::from_parts(parts, empty_body());
+        self.add_credentials(&mut request, applied.authorization.as_ref());
+        if !request.headers().contains_key(http::header::HOST)
+            && let Ok(host) = http::HeaderValue::from_str(self.inner.authority.as_str())
+        {
+            request.headers_mut().insert(http::header::HOST, host);
+        }
+        let seconds = u32::try_from(self.inner.response_timeout.as_secs()).unwrap_or(u32::MAX);
+        let work = async {
+            let conn = self
+                .inner
+                .upgrade_connector
+                .connect(request.uri().clone())
+                .await
+                .map_err(ClientError::Connect)?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(conn)
+                .await
+                .map_err(|e| ClientError::Http(e.to_string()))?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.with_upgrades().await {
+                    tracing::debug!(error = %e, "upgrade connection ended");
+                }
+            });
+            // The request goes out in origin form on its own connection.
+            let (mut parts, body) = request.into_parts();
+            parts.uri = parts
+                .uri
+                .path_and_query()
+                .map(|pq| pq.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned())
+                .parse()
+                .map_err(|_| ClientError::BadRequest("upgrade path".into()))?;
+            sender
+                .send_request(Request::from_parts(parts, body))
+                .await
+                .map_err(|e| ClientError::Http(e.to_string()))
+        };
+        let mut response = tokio::time::timeout(self.inner.response_timeout, work)
+            .await
+            .map_err(|_| ClientError::ResponseTimeout { seconds })??;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            self.inner.auth.rejected(&applied).await;
+        }
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return Ok((response, None));
+        }
+        let upgraded = hyper::upgrade::on(&mut response)
+            .await
+            .map_err(|e| ClientError::Http(format!("the upgrade failed: {e}")))?;
+        Ok((response, Some(upgraded)))
+    }
+
+    fn add_credentials<B>(
+        &self,
+        request: &mut Request<B>,
         authorization: Option<&crate::auth::SecretHeader>,
-    ) -> Result<Response<Incoming>, ClientError> {
-        let mut request = Request::from_parts(clone_parts(parts), body);
+    ) {
         let headers = request.headers_mut();
         // Like client-go, credentials only travel over TLS: a plain
         // `http://` server gets none (a typo must not leak a token).
@@ -195,6 +283,16 @@ impl ClusterClient {
         for (name, value) in self.inner.auth.impersonation() {
             headers.append(name.clone(), value.clone());
         }
+    }
+
+    async fn send_once(
+        &self,
+        parts: &http::request::Parts,
+        body: RequestBody,
+        authorization: Option<&crate::auth::SecretHeader>,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let mut request = Request::from_parts(clone_parts(parts), body);
+        self.add_credentials(&mut request, authorization);
         let seconds = u32::try_from(self.inner.response_timeout.as_secs()).unwrap_or(u32::MAX);
         tokio::time::timeout(
             self.inner.response_timeout,
@@ -205,9 +303,14 @@ impl ClusterClient {
         .map_err(classify_hyper)
     }
 
-    fn absolute(&self, uri: &Uri) -> Result<Uri, ClientError> {
+    fn absolute(&self, uri: &Uri, append_server_path: bool) -> Result<Uri, ClientError> {
         let pq = uri.path_and_query().map_or("/", PathAndQuery::as_str);
-        let joined = format!("{}{}", self.inner.path_prefix, pq);
+        let prefix = if append_server_path {
+            self.inner.path_prefix.as_str()
+        } else {
+            ""
+        };
+        let joined = format!("{prefix}{pq}");
         Uri::builder()
             .scheme(self.inner.scheme.clone())
             .authority(self.inner.authority.clone())

@@ -1,0 +1,36 @@
+//! The client environment of the command-line verbs: the search path for
+//! exec plugins and the timeouts.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::ExecEnv;
+use crate::auth::exec::DEFAULT_TIMEOUT as EXEC_TIMEOUT;
+use crate::cluster::ClientEnv;
+use crate::cluster::connect::Timeouts;
+use crate::shell_path::{self, ResolvedPath};
+
+/// `timeout` bounds connecting and the TLS handshake (three quarters of
+/// it each) and the wait for response headers.
+pub async fn client_env(timeout: Duration, extra_path_dirs: &[PathBuf]) -> ClientEnv {
+    // A terminal's PATH is complete; started from elsewhere (a desktop
+    // entry, cron, systemd) the login shell is asked, as the app does.
+    let resolved = if std::io::stdin().is_terminal() {
+        ResolvedPath::process_only(std::env::var_os("PATH"))
+    } else {
+        ResolvedPath::resolve_for_this_process(shell_path::DEFAULT_TIMEOUT).await
+    };
+    ClientEnv {
+        exec: ExecEnv {
+            search_path: resolved.search_path(extra_path_dirs),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+            timeout: EXEC_TIMEOUT,
+        },
+        timeouts: Timeouts {
+            connect: timeout.mul_f32(0.75),
+            tls_handshake: timeout.mul_f32(0.75),
+        },
+        response_timeout: timeout,
+    }
+}

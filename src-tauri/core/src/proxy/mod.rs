@@ -1,0 +1,25 @@
+//! The local proxy: a drop-in for `kubectl proxy` that adds the user's
+//! credentials, plus one browser origin per service.
+//!
+//! - [`server`]: the listener (TCP or Unix socket), graceful stop.
+//! - [`handler`]: one request — route, checks, forward or splice.
+//! - [`route`]: Host → the active context's API, a context's API, a service.
+//! - [`names`]: Porthole's `*.localhost` host names.
+//! - [`filter`]: kubectl proxy's accept/reject flags.
+//! - [`guard`]: cross-site, odd paths, read-only, headers a client may not set.
+//! - [`respond`]: `Forbidden`, `Status` JSON, error pages.
+//! - [`www`]: `--www` static files.
+
+pub mod filter;
+pub mod guard;
+pub mod handler;
+pub mod names;
+pub mod respond;
+pub mod route;
+pub mod server;
+pub mod www;
+
+pub use filter::Filter;
+pub use handler::{HandlerOptions, Stats};
+pub use route::{Upstream, Upstreams};
+pub use server::{Listen, ProxyError, ProxyServer};
