@@ -7,6 +7,7 @@ fn main() {
         "reload",
         "config_view",
         "get_settings",
+        "settings_problem",
         "add_kubeconfig",
         "remove_kubeconfig",
         "set_extra_path_dirs",

@@ -54,6 +54,16 @@ pub fn get_settings(ws: Ws<'_>) -> Result<Settings, String> {
     reply("get_settings", Ok::<_, Infallible>(ws.settings()))
 }
 
+/// Why Porthole's settings file could not be used (defaults are in use
+/// and the file is kept), or `None` when it loaded (or does not exist).
+#[tauri::command]
+pub async fn settings_problem(ws: Ws<'_>) -> Result<Option<String>, String> {
+    reply(
+        "settings_problem",
+        Ok::<_, Infallible>(ws.settings_problem().await),
+    )
+}
+
 /// Asks the user for a kubeconfig file with the system's file picker and
 /// adds it. The path never comes from the webview, so the page cannot make
 /// Porthole read a file the user did not choose. `None`: the user cancelled.

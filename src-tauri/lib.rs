@@ -34,6 +34,7 @@ pub fn run() {
             commands::reload,
             commands::config_view,
             commands::get_settings,
+            commands::settings_problem,
             commands::add_kubeconfig,
             commands::remove_kubeconfig,
             commands::set_extra_path_dirs,

@@ -95,3 +95,52 @@ fn files_added_in_porthole_can_be_removed_and_extra_path_dirs_edited() {
     let saved = std::fs::read_to_string(&settings_file).expect("read settings.json");
     assert!(!saved.contains("lab.yaml"), "saved: {saved}");
 }
+
+#[test]
+fn a_broken_settings_file_is_named_in_a_banner_and_kept() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let settings_dir = home.path().join(".config/porthole");
+    std::fs::create_dir_all(&settings_dir).expect("create settings dir");
+    let settings_file = settings_dir.join("settings.json");
+    let broken = "{\n  \"kubeconfigs\": [\"/opt/a.yaml\",,]\n}\n";
+    std::fs::write(&settings_file, broken).expect("write settings.json");
+
+    let mut env = hermetic_env(home.path(), two_file_kubeconfig(), "en");
+    without_plugins(home.path(), &mut env);
+    let session = Session::start(Launch {
+        env,
+        log_name: "settings-problem.log",
+    });
+    session.set_window_size(1280, 800);
+    let banner = session.wait_for("[data-testid=settings-problem]", 1, WAIT);
+    let text = session.text(&banner[0]);
+    assert!(
+        text.contains(&settings_file.display().to_string()),
+        "names the file: {text}"
+    );
+    assert!(
+        text.contains("default settings are in use until it is fixed"),
+        "{text}"
+    );
+    assert!(text.contains("The file is kept as it is"), "{text}");
+    // The contexts are there all the same.
+    session.wait_for("[data-testid=context-list] [role=option]", 3, WAIT);
+    session.screenshot("settings-problem-light-en-large.png");
+    let chinese = session.wait_for("select option[value='zh-CN']", 1, WAIT);
+    session.click(&chinese[0]);
+    let banner = session.wait_for("[data-testid=settings-problem]", 1, WAIT);
+    let text = session.text(&banner[0]);
+    assert!(text.contains("修正之前使用默认设置"), "{text}");
+    assert!(
+        text.contains(&settings_file.display().to_string()),
+        "{text}"
+    );
+    session.set_window_size(560, 400);
+    session.screenshot("settings-problem-light-zh-small.png");
+    drop(session);
+    assert_eq!(
+        std::fs::read_to_string(&settings_file).expect("read settings.json"),
+        broken,
+        "the broken file is kept as it is"
+    );
+}

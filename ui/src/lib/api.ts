@@ -30,6 +30,14 @@ export function getSettings(): Promise<Settings> {
 }
 
 /**
+ * Why Porthole's settings file could not be used (it names the file; the
+ * defaults are in use and the file is kept), or `null` when it loaded.
+ */
+export function settingsProblem(): Promise<string | null> {
+  return invoke<string | null>("settings_problem");
+}
+
+/**
  * Opens the system's file picker (titled `title`) and adds the chosen
  * kubeconfig; `null` when the user cancelled. The path is chosen in the
  * native dialog, never sent from here.

@@ -162,6 +162,10 @@ export const en = {
   extraPathNotAbsolute: "Give the folder's full path, starting with /.",
   extraPathDuplicate: "That folder is already in the list.",
   settingsSaveFailed: "Could not save the settings: {reason}",
+  settingsProblemTitle:
+    "Porthole's settings file could not be used: default settings are in use until it is fixed",
+  settingsProblemHint:
+    "The file is kept as it is: fix it, then restart Porthole. Changing a setting here instead saves fresh settings and renames the broken file to settings.json.broken-<time>.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -153,4 +153,7 @@ export const zhCN: Messages = {
   extraPathNotAbsolute: "请填写文件夹的完整路径，以 / 开头。",
   extraPathDuplicate: "该文件夹已在列表中。",
   settingsSaveFailed: "无法保存设置：{reason}",
+  settingsProblemTitle: "无法使用 Porthole 的设置文件：修正之前使用默认设置",
+  settingsProblemHint:
+    "该文件保持原样：请修正后重新启动 Porthole。若在此处更改设置，则会保存新的设置，并把损坏的文件重命名为 settings.json.broken-<时间>。",
 };
