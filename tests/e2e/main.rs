@@ -5,6 +5,7 @@
 
 mod contexts_window;
 mod driver;
+mod real_cluster;
 mod settings_window;
 mod setup;
 mod status_and_secrets;

@@ -27,9 +27,9 @@ const FOCUSED: &str = "const e = document.activeElement; \
 
 const EKS: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/prod";
 /// Probes time out after a few seconds; DNS and refused connections fail fast.
-const PROBED: Duration = Duration::from_secs(60);
+pub(crate) const PROBED: Duration = Duration::from_secs(60);
 
-fn option(session: &Session, name: &str) -> String {
+pub(crate) fn option(session: &Session, name: &str) -> String {
     session
         .wait_for(&format!("[role=option][data-name='{name}']"), 1, WAIT)
         .remove(0)
@@ -38,7 +38,7 @@ fn option(session: &Session, name: &str) -> String {
 /// The problem title the sidebar shows under a context. (Read as
 /// textContent: WebKitWebDriver's element text is empty for text that
 /// `overflow: hidden` may cut, as the sidebar's lines are.)
-fn problem_title(session: &Session, name: &str) -> String {
+pub(crate) fn problem_title(session: &Session, name: &str) -> String {
     option(session, name);
     let name = serde_json::to_string(name).expect("a JSON string");
     session.execute(&format!(
@@ -48,7 +48,7 @@ fn problem_title(session: &Session, name: &str) -> String {
     ))
 }
 
-fn select(session: &Session, name: &str) {
+pub(crate) fn select(session: &Session, name: &str) {
     session.click(&option(session, name));
     session.wait_for(
         &format!("[data-testid=context-details] h2[title='{name}']"),
@@ -57,12 +57,12 @@ fn select(session: &Session, name: &str) {
     );
 }
 
-fn status_panel_text(session: &Session) -> String {
+pub(crate) fn status_panel_text(session: &Session) -> String {
     let panel = session.wait_for("[data-testid=context-status]", 1, WAIT);
     session.text(&panel[0])
 }
 
-fn switch_language(session: &Session, locale: &str) {
+pub(crate) fn switch_language(session: &Session, locale: &str) {
     let choice = session.wait_for(&format!("select option[value='{locale}']"), 1, WAIT);
     session.click(&choice[0]);
 }
