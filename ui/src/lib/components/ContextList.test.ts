@@ -90,6 +90,9 @@ describe("ContextList", () => {
     expect(dots.map((d) => d.dataset.state)).toEqual(["checking", "failed", "reachable"]);
     expect(screen.getByTitle("staging").textContent).toContain("v1.37.2");
     expect(screen.getAllByTestId("server-version")).toHaveLength(1);
+    // Its twin on the second line, which a narrow sidebar shows instead.
+    const twins = screen.getByRole("listbox").querySelectorAll(".sub .sub-version");
+    expect(Array.from(twins, (v) => v.closest("li")?.dataset.name)).toEqual(["staging"]);
     expect(screen.getByTitle("kind-porthole").textContent).toContain("Connection refused");
   });
 

@@ -109,12 +109,13 @@ export const en = {
   pTlsOther: "TLS error: {detail}",
   pTlsOtherAction: "Check the cluster's certificate settings in the kubeconfig.",
   pUnauthorizedTitle: "Credentials rejected",
-  pUnauthorized: "The server rejected the credentials of user “{user}” (401 Unauthorized).",
+  pUnauthorized:
+    "The server rejected the credentials of kubeconfig user “{user}” (401 Unauthorized).",
   pUnauthorizedNoUser: "The server rejected the credentials (401 Unauthorized).",
   pUnauthorizedAction:
     "They may have expired: sign in again or get a fresh kubeconfig, then reload.",
   pForbiddenTitle: "Access denied",
-  pForbidden: "The server refused user “{user}” (403 Forbidden): {message}",
+  pForbidden: "The server refused kubeconfig user “{user}” (403 Forbidden): {message}",
   pForbiddenNoUser: "The server refused access (403 Forbidden): {message}",
   pForbiddenAction: "Ask a cluster administrator for access, or use another context.",
   pTimeoutTitle: "No answer in time",
