@@ -26,6 +26,38 @@ pub struct Settings {
     /// Directories searched for exec plugins after the process and login
     /// shell PATH.
     pub extra_path_dirs: Vec<String>,
+    /// The local proxy.
+    pub proxy: ProxySettings,
+}
+
+/// The local proxy's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct ProxySettings {
+    /// Start the proxy when Porthole starts.
+    pub start_with_app: bool,
+    /// Loopback address to listen on (`127.0.0.1` or `::1`).
+    pub address: String,
+    /// Port (`kubectl proxy`'s 8001 by default).
+    pub port: u16,
+    /// Only GET, HEAD and OPTIONS (and watches) pass.
+    pub read_only: bool,
+    /// Let `exec` and `attach` through (refused by default, as kubectl
+    /// proxy does).
+    pub allow_exec: bool,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            start_with_app: true,
+            address: "127.0.0.1".to_owned(),
+            port: 8001,
+            read_only: false,
+            allow_exec: false,
+        }
+    }
 }
 
 /// Overrides where the settings live (tests, portable setups).
@@ -192,6 +224,13 @@ impl SettingsStore {
     pub async fn set_extra_path_dirs(&mut self, dirs: Vec<String>) -> Result<(), SettingsError> {
         let mut next = self.settings.clone();
         next.extra_path_dirs = dirs.into_iter().filter(|d| !d.trim().is_empty()).collect();
+        self.save(next).await
+    }
+
+    /// Sets the proxy's settings.
+    pub async fn set_proxy(&mut self, proxy: ProxySettings) -> Result<(), SettingsError> {
+        let mut next = self.settings.clone();
+        next.proxy = proxy;
         self.save(next).await
     }
 

@@ -33,7 +33,9 @@ use crate::kubeconfig::view::{InlinedFiles, plan};
 use crate::kubeconfig::{
     ContextList, KubeconfigSources, Snapshot, ViewError, ViewOptions, Watcher, load_snapshot,
 };
-use crate::settings::{Settings, SettingsError, SettingsStore};
+use crate::proxy::names::context_label;
+use crate::proxy::{ProxyControl, ProxyStatus, Upstream, Upstreams};
+use crate::settings::{ProxySettings, Settings, SettingsError, SettingsStore};
 use crate::shell_path::{self, ResolvedPath, SearchPath};
 
 /// What changed, for the UI.
@@ -43,6 +45,8 @@ pub enum WorkspaceEvent {
     ContextsChanged(ContextList),
     /// One context's status changed.
     Status(StatusUpdate),
+    /// The proxy started, stopped, failed, or counted more requests.
+    Proxy(ProxyStatus),
 }
 
 /// Why a workspace operation failed, in words the user can act on.
@@ -77,6 +81,9 @@ pub struct WorkspaceOptions {
     pub login_shell_path: bool,
     /// The shell to ask; default: the user's login shell (`$SHELL`).
     pub login_shell: Option<PathBuf>,
+    /// Start the proxy at once when the settings say so (off in tests that
+    /// must not take port 8001).
+    pub proxy_autostart: bool,
 }
 
 impl Default for WorkspaceOptions {
@@ -88,6 +95,7 @@ impl Default for WorkspaceOptions {
             reprobe_every: Some(Duration::from_secs(30)),
             login_shell_path: true,
             login_shell: None,
+            proxy_autostart: true,
         }
     }
 }
@@ -112,7 +120,7 @@ enum Live {
 impl Live {
     async fn reload(&self) {
         match self {
-            Self::Watched(watcher) => watcher.reload(),
+            Self::Watched(watcher) => watcher.reload_and_wait().await,
             Self::Manual { sources, snapshots } => {
                 let current = lock(sources).clone();
                 let previous = snapshots.borrow().generation;
@@ -125,7 +133,7 @@ impl Live {
 
     async fn set_sources(&self, next: KubeconfigSources) {
         match self {
-            Self::Watched(watcher) => watcher.set_sources(next),
+            Self::Watched(watcher) => watcher.set_sources_and_wait(next).await,
             Self::Manual { sources, .. } => {
                 *lock(sources) = next;
                 self.reload().await;
@@ -136,7 +144,9 @@ impl Live {
 
 struct Shared {
     options: WorkspaceOptions,
-    snapshot: Mutex<Arc<Snapshot>>,
+    /// The latest snapshot, straight from the watcher: readers never see
+    /// an older one than what was just published.
+    snapshot: watch::Receiver<Arc<Snapshot>>,
     statuses: Mutex<BTreeMap<String, ContextStatus>>,
     /// Per context: the fingerprint of what built it, and the client.
     clients: Mutex<HashMap<String, (u64, ClusterClient)>>,
@@ -150,6 +160,30 @@ struct Shared {
     kick: Notify,
     /// Probe rounds; results of an older round are dropped.
     round: AtomicU64,
+    proxy: ProxyControl,
+}
+
+/// The proxy's view of the workspace: the current context for
+/// `localhost`, any context by its host label.
+struct WorkspaceUpstreams(std::sync::Weak<Shared>);
+
+impl Upstreams for WorkspaceUpstreams {
+    fn active(&self) -> Option<Upstream> {
+        let shared = self.0.upgrade()?;
+        let context = shared.snapshot().list.current_context.clone()?;
+        shared.upstream(&context)
+    }
+
+    fn by_label(&self, label: &str) -> Option<Upstream> {
+        let shared = self.0.upgrade()?;
+        let snapshot = shared.snapshot();
+        let context = snapshot
+            .list
+            .contexts
+            .iter()
+            .find(|c| context_label(&c.name) == label)?;
+        shared.upstream(&context.name)
+    }
 }
 
 impl Workspace {
@@ -178,12 +212,13 @@ impl Workspace {
                 )
             }
         };
-        let first = snapshots.borrow().clone();
         let (events, _) = broadcast::channel(1024);
         let (path, _) = watch::channel(None);
-        let shared = Arc::new(Shared {
+        let start_proxy = options.proxy_autostart && store.settings().proxy.start_with_app;
+        let shared = Arc::new_cyclic(|weak| Shared {
+            proxy: ProxyControl::new(Arc::new(WorkspaceUpstreams(weak.clone()))),
             options,
-            snapshot: Mutex::new(first),
+            snapshot: snapshots.clone(),
             statuses: Mutex::new(BTreeMap::new()),
             clients: Mutex::new(HashMap::new()),
             settings_now: Mutex::new(store.settings().clone()),
@@ -194,6 +229,12 @@ impl Workspace {
             round: AtomicU64::new(0),
         });
         shared.mark_checking();
+        if start_proxy {
+            let settings = shared.settings_now();
+            let status = shared.proxy.start(&settings.proxy).await;
+            let _ = shared.events.send(WorkspaceEvent::Proxy(status));
+        }
+        tokio::spawn(count_requests(Arc::downgrade(&shared)));
         let driver = tokio::spawn(drive(shared.clone(), snapshots));
         Arc::new(Self {
             shared,
@@ -299,6 +340,49 @@ impl Workspace {
         Ok(store.settings().clone())
     }
 
+    /// The proxy's status as of now.
+    pub fn proxy_status(&self) -> ProxyStatus {
+        self.shared.proxy.status()
+    }
+
+    /// Starts the proxy with the saved settings.
+    pub async fn start_proxy(&self) -> ProxyStatus {
+        let settings = self.shared.settings_now();
+        let status = self.shared.proxy.start(&settings.proxy).await;
+        let _ = self
+            .shared
+            .events
+            .send(WorkspaceEvent::Proxy(status.clone()));
+        status
+    }
+
+    /// Stops the proxy (requests in flight get a moment to finish).
+    pub async fn stop_proxy(&self) -> ProxyStatus {
+        let status = self.shared.proxy.stop().await;
+        let _ = self
+            .shared
+            .events
+            .send(WorkspaceEvent::Proxy(status.clone()));
+        status
+    }
+
+    /// Saves the proxy settings; a running proxy restarts with them.
+    pub async fn set_proxy_settings(
+        &self,
+        proxy: ProxySettings,
+    ) -> Result<Settings, WorkspaceError> {
+        let mut store = self.shared.settings.lock().await;
+        store.set_proxy(proxy.clone()).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        let settings = store.settings().clone();
+        drop(store);
+        if self.shared.proxy.is_running().await {
+            let status = self.shared.proxy.start(&proxy).await;
+            let _ = self.shared.events.send(WorkspaceEvent::Proxy(status));
+        }
+        Ok(settings)
+    }
+
     /// Sets the extra directories searched for exec plugins; clients are
     /// rebuilt and probed again with the new search path.
     pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {
@@ -358,7 +442,6 @@ async fn drive(shared: Arc<Shared>, mut snapshots: watch::Receiver<Arc<Snapshot>
                     return;
                 }
                 let next = snapshots.borrow_and_update().clone();
-                *lock(&shared.snapshot) = next.clone();
                 shared.mark_checking();
                 let _ = shared.events.send(WorkspaceEvent::ContextsChanged(next.list.clone()));
                 Step::Rebuild { force: false }
@@ -434,9 +517,39 @@ async fn fingerprint(snapshot: &Snapshot, context: &str) -> u64 {
     hasher.finish()
 }
 
+/// Tells the UI about new requests through the proxy, once a second at most.
+async fn count_requests(shared: std::sync::Weak<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if shared.proxy.refresh().await {
+            let _ = shared
+                .events
+                .send(WorkspaceEvent::Proxy(shared.proxy.status()));
+        }
+    }
+}
+
 impl Shared {
     fn snapshot(&self) -> Arc<Snapshot> {
-        lock(&self.snapshot).clone()
+        self.snapshot.borrow().clone()
+    }
+
+    fn settings_now(&self) -> Settings {
+        lock(&self.settings_now).clone()
+    }
+
+    fn upstream(&self, context: &str) -> Option<Upstream> {
+        lock(&self.clients)
+            .get(context)
+            .map(|(_, client)| Upstream {
+                context: context.to_owned(),
+                client: client.clone(),
+            })
     }
 
     /// New contexts start as "checking"; vanished ones are forgotten.

@@ -115,6 +115,7 @@ async fn no_secret_reaches_statuses_views_errors_debug_or_logs() {
         settings_path: Some(dir.join("settings.json")),
         reprobe_every: None,
         login_shell_path: false,
+        proxy_autostart: false,
         ..WorkspaceOptions::default()
     })
     .await;

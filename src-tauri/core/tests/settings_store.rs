@@ -37,6 +37,7 @@ async fn a_missing_file_gives_defaults_and_changes_are_saved_privately() {
         &Settings {
             kubeconfigs: vec![kubeconfig.display().to_string()],
             extra_path_dirs: vec!["/opt/bin".into()],
+            ..Settings::default()
         }
     );
     #[cfg(unix)]

@@ -191,7 +191,7 @@ mod tests {
     fn settings_files_are_added_after_the_environment_list() {
         let settings = Settings {
             kubeconfigs: vec!["/added/x".into()],
-            extra_path_dirs: vec![],
+            ..Settings::default()
         };
         let s = KubeconfigSources::for_app(&settings);
         assert_eq!(s.added.last(), Some(&PathBuf::from("/added/x")));

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use thiserror::Error;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -39,8 +39,9 @@ pub enum WatchError {
 }
 
 enum Command {
-    SetSources(KubeconfigSources),
-    Reload,
+    /// The sender, when given, hears once the reload is published.
+    SetSources(KubeconfigSources, Option<oneshot::Sender<()>>),
+    Reload(Option<oneshot::Sender<()>>),
 }
 
 /// Keeps the kubeconfig snapshot live. Dropping it stops watching.
@@ -81,12 +82,33 @@ impl Watcher {
 
     /// Replaces the sources (the user added or removed a file) and reloads.
     pub fn set_sources(&self, sources: KubeconfigSources) {
-        let _ = self.commands.send(Command::SetSources(sources));
+        let _ = self.commands.send(Command::SetSources(sources, None));
     }
 
     /// Reloads now, publishing only if something changed.
     pub fn reload(&self) {
-        let _ = self.commands.send(Command::Reload);
+        let _ = self.commands.send(Command::Reload(None));
+    }
+
+    /// [`Self::set_sources`], returning once the new snapshot is published
+    /// (so a caller reading the receiver next sees it).
+    pub async fn set_sources_and_wait(&self, sources: KubeconfigSources) {
+        let (done, wait) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::SetSources(sources, Some(done)))
+            .is_ok()
+        {
+            let _ = wait.await;
+        }
+    }
+
+    /// [`Self::reload`], returning once it is done.
+    pub async fn reload_and_wait(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Reload(Some(done))).is_ok() {
+            let _ = wait.await;
+        }
     }
 }
 
@@ -122,14 +144,20 @@ impl State {
             tokio::select! {
                 command = commands.recv() => match command {
                     None => break,
-                    Some(Command::SetSources(sources)) => {
+                    Some(Command::SetSources(sources, done)) => {
                         self.sources = sources;
                         pending = None;
                         self.reload(&snapshots).await;
+                        if let Some(done) = done {
+                            let _ = done.send(());
+                        }
                     }
-                    Some(Command::Reload) => {
+                    Some(Command::Reload(done)) => {
                         pending = None;
                         self.reload(&snapshots).await;
+                        if let Some(done) = done {
+                            let _ = done.send(());
+                        }
                     }
                 },
                 Some(event) = events.recv() => {

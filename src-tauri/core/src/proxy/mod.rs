@@ -1,6 +1,7 @@
 //! The local proxy: a drop-in for `kubectl proxy` that adds the user's
 //! credentials, plus one browser origin per service.
 //!
+//! - [`control`]: the app's on/off switch and the status it shows.
 //! - [`server`]: the listener (TCP or Unix socket), graceful stop.
 //! - [`handler`]: one request — route, checks, forward or splice.
 //! - [`route`]: Host → the active context's API, a context's API, a service.
@@ -10,6 +11,7 @@
 //! - [`respond`]: `Forbidden`, `Status` JSON, error pages.
 //! - [`www`]: `--www` static files.
 
+pub mod control;
 pub mod filter;
 pub mod guard;
 pub mod handler;
@@ -19,6 +21,7 @@ pub mod route;
 pub mod server;
 pub mod www;
 
+pub use control::{ProxyControl, ProxyStatus};
 pub use filter::Filter;
 pub use handler::{HandlerOptions, Stats};
 pub use route::{Upstream, Upstreams};

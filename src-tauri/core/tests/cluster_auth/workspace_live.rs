@@ -25,6 +25,7 @@ fn options(kubeconfig: &Path, dir: &Path) -> WorkspaceOptions {
         reprobe_every: None,
         login_shell_path: false,
         login_shell: None,
+        proxy_autostart: false,
     }
 }
 

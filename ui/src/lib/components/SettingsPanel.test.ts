@@ -5,7 +5,8 @@ import { setLocale } from "../i18n/index.svelte";
 
 afterEach(() => setLocale("en"));
 
-const settings = { kubeconfigs: [], extraPathDirs: ["/opt/google-cloud-sdk/bin"] };
+const proxy = { startWithApp: true, address: "127.0.0.1", port: 8001, readOnly: false, allowExec: false };
+const settings = { kubeconfigs: [], extraPathDirs: ["/opt/google-cloud-sdk/bin"], proxy };
 
 async function type(value: string) {
   const input = screen.getByTestId("extra-path-input") as HTMLInputElement;
@@ -63,7 +64,7 @@ describe("SettingsPanel", () => {
 
   it("speaks Simplified Chinese", () => {
     setLocale("zh-CN");
-    render(SettingsPanel, { settings: { kubeconfigs: [], extraPathDirs: [] }, onsavepath: vi.fn() });
+    render(SettingsPanel, { settings: { kubeconfigs: [], extraPathDirs: [], proxy }, onsavepath: vi.fn() });
     expect(screen.getByText("额外的 PATH 目录")).toBeTruthy();
     expect(screen.getByText("暂无。")).toBeTruthy();
   });
