@@ -14,6 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 /// Event names the webview listens to (see `ui/src/lib/api.ts`).
 const CONTEXTS_CHANGED: &str = "contexts-changed";
 const CONTEXT_STATUS: &str = "context-status";
+const PROXY_STATUS: &str = "proxy-status";
 
 /// Starts the desktop app; returns when the user quits.
 pub fn run() {
@@ -74,12 +75,14 @@ fn forward_events(app: AppHandle, workspace: Arc<Workspace>) {
                     ipc::emit(&app, CONTEXTS_CHANGED, &list);
                 }
                 Ok(WorkspaceEvent::Status(update)) => ipc::emit(&app, CONTEXT_STATUS, &update),
+                Ok(WorkspaceEvent::Proxy(status)) => ipc::emit(&app, PROXY_STATUS, &status),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!("{missed} workspace events missed: sending the full state");
                     ipc::emit(&app, CONTEXTS_CHANGED, &workspace.contexts());
                     for update in workspace.statuses() {
                         ipc::emit(&app, CONTEXT_STATUS, &update);
                     }
+                    ipc::emit(&app, PROXY_STATUS, &workspace.proxy_status());
                 }
                 Err(RecvError::Closed) => break,
             }
