@@ -157,5 +157,6 @@ test-rust: ui e2e-tools control-plane
 	@sha256sum --quiet --strict -c $(FIXTURE_SUMS) || { echo "a fixture kubeconfig or a file it references was modified by the suite" >&2; exit 1; }
 	@echo "fixtures: $$(wc -l < $(FIXTURE_SUMS)) kubeconfig and referenced files unchanged by the suite"
 
-test-e2e: ui e2e-tools
-	$(GUI_ENV) cargo test -p porthole --test e2e
+test-e2e: ui e2e-tools control-plane
+	cargo build -p porthole-testkit --bins
+	$(GUI_ENV) $(TARGET_DIR)/debug/porthole-cluster run -- cargo test -p porthole --test e2e

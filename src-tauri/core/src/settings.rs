@@ -259,6 +259,8 @@ impl SettingsStore {
             self.kept_broken_file = Some(kept);
         }
         self.settings = next;
+        // The file on disk is good now; the old problem no longer applies.
+        self.load_problem = None;
         Ok(())
     }
 }
