@@ -3,6 +3,11 @@
 //! `PORTHOLE-SPA-OK` into `#status` only if the stylesheet applied, the
 //! script ran and `/api/data` answered; behind a path-prefix proxy that does
 //! not map root-relative URLs it writes `PORTHOLE-SPA-FAILED: <what>`.
+//!
+//! `/assets/api-probe.js` runs only when the page is opened with
+//! `?probe-api=BASE[&probe-context=BASE]`: it tries to fetch
+//! `/api/v1/namespaces` same-origin and on those (cross-origin) API bases
+//! and writes each outcome into `#api-probe` (see the script's header).
 
 use hyper::body::Incoming;
 use hyper::header;
@@ -15,6 +20,7 @@ const INDEX_HTML: &str = include_str!("../assets/index.html");
 const PAGE2_HTML: &str = include_str!("../assets/page2.html");
 const SUBMIT_HTML: &str = include_str!("../assets/submit.html");
 const APP_JS: &str = include_str!("../assets/app.js");
+const API_PROBE_JS: &str = include_str!("../assets/api-probe.js");
 const APP_CSS: &str = include_str!("../assets/app.css");
 const LOGO_SVG: &str = include_str!("../assets/logo.svg");
 
@@ -39,6 +45,7 @@ pub fn handle(req: Request<Incoming>) -> Response<Body> {
         "/page2" => html(PAGE2_HTML),
         "/submit" => html(SUBMIT_HTML),
         "/assets/app.js" => asset("text/javascript; charset=utf-8", APP_JS),
+        "/assets/api-probe.js" => asset("text/javascript; charset=utf-8", API_PROBE_JS),
         "/assets/app.css" => asset("text/css; charset=utf-8", APP_CSS),
         "/assets/logo.svg" => asset("image/svg+xml", LOGO_SVG),
         "/api/data" => {
@@ -72,4 +79,19 @@ fn asset(content_type: &'static str, body: &'static str) -> Response<Body> {
 
 fn no_store(response: &mut Response<Body>) {
     http::set_static(response, header::CACHE_CONTROL, "no-store");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_probe_is_loaded_but_runs_only_when_asked() {
+        assert!(INDEX_HTML.contains(r#"<script src="/assets/api-probe.js" defer></script>"#));
+        assert!(INDEX_HTML.contains(r#"<pre id="api-probe" hidden></pre>"#));
+        assert!(API_PROBE_JS.contains(r#"params.get("probe-api")"#));
+        assert!(API_PROBE_JS.contains("if (api === null) {\n    return;\n  }"));
+        assert!(API_PROBE_JS.contains(r#"fetch(url, "#));
+        assert!(API_PROBE_JS.contains("API-PROBE-DONE"));
+    }
 }
