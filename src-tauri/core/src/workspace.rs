@@ -383,6 +383,35 @@ impl Workspace {
         Ok(settings)
     }
 
+    /// One-shot discovery of `context` (namespaces, a service's details,
+    /// nodes, pods, cluster-info) with its current client, Porthole URLs
+    /// for the proxy port in the settings. `None` until the context's
+    /// client is built (or when it cannot be: see its status).
+    pub fn discovery(&self, context: &str) -> Option<crate::discovery::Discovery> {
+        self.shared.discovery_for(context).map(|(_, d)| d)
+    }
+
+    /// The live service list of `context` for `query`. Updates come from
+    /// [`crate::discovery::ServiceWatch::recv`] (a `reset` with the whole
+    /// list first, then batched changes); the shell forwards them as
+    /// events. The watch follows the context: when its client is rebuilt
+    /// (kubeconfig edited) or the proxy port changes, it starts over with a
+    /// new `reset`. Drop the watch when the context or namespace leaves the
+    /// screen: that closes its apiserver watches.
+    pub fn watch_services(
+        &self,
+        context: &str,
+        query: crate::discovery::ServiceQuery,
+    ) -> crate::discovery::ServiceWatch {
+        let (tx, rx) = watch::channel(self.shared.discovery_for(context));
+        let weak = Arc::downgrade(&self.shared);
+        let name = context.to_owned();
+        let feed = tx.borrow().as_ref().map(|(print, _)| *print);
+        let watch = crate::discovery::ServiceWatch::follow(context, map_discovery(rx), query);
+        tokio::spawn(follow_client(weak, name, tx, feed));
+        watch
+    }
+
     /// Sets the extra directories searched for exec plugins; clients are
     /// rebuilt and probed again with the new search path.
     pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {
@@ -660,6 +689,83 @@ impl Shared {
                 let _ = self.events.send(WorkspaceEvent::Status(update));
             }
         }
+    }
+}
+
+/// How often a service watch checks whether its context's client changed.
+const CLIENT_CHECK: Duration = Duration::from_secs(1);
+
+/// What a watch's client is made of: the client's fingerprint and the
+/// proxy port.
+type DiscoveryPrint = (u64, u16);
+
+/// A receiver of discoveries from one of (print, discovery).
+fn map_discovery(
+    mut rx: watch::Receiver<Option<(DiscoveryPrint, crate::discovery::Discovery)>>,
+) -> watch::Receiver<Option<crate::discovery::Discovery>> {
+    let (tx, out) = watch::channel(rx.borrow_and_update().as_ref().map(|(_, d)| d.clone()));
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let next = rx.borrow_and_update().as_ref().map(|(_, d)| d.clone());
+                    tx.send_replace(next);
+                }
+                () = tx.closed() => return,
+            }
+        }
+    });
+    out
+}
+
+/// Publishes the context's discovery again whenever its client or the
+/// proxy port changes; ends with the watch (or the workspace).
+async fn follow_client(
+    shared: std::sync::Weak<Shared>,
+    context: String,
+    tx: watch::Sender<Option<(DiscoveryPrint, crate::discovery::Discovery)>>,
+    mut last: Option<DiscoveryPrint>,
+) {
+    loop {
+        tokio::select! {
+            () = tx.closed() => return,
+            () = tokio::time::sleep(CLIENT_CHECK) => {}
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let next = shared.discovery_for(&context);
+        let print = next.as_ref().map(|(p, _)| *p);
+        if print != last {
+            tracing::debug!(%context, "the context's client changed: its service watch starts over");
+            last = print;
+            tx.send_replace(next);
+        }
+    }
+}
+
+impl Shared {
+    /// The context's discovery with what it was built from.
+    fn discovery_for(
+        &self,
+        context: &str,
+    ) -> Option<(DiscoveryPrint, crate::discovery::Discovery)> {
+        let (print, client) = lock(&self.clients).get(context).cloned()?;
+        let port = lock(&self.settings_now).proxy.port;
+        let snapshot = self.snapshot();
+        let namespace = snapshot
+            .list
+            .contexts
+            .iter()
+            .find(|c| c.name == context)
+            .and_then(|c| c.namespace.clone());
+        Some((
+            (print, port),
+            crate::discovery::Discovery::new(&client, namespace.as_deref(), port),
+        ))
     }
 }
 

@@ -1,12 +1,14 @@
 //! The `portholectl` command line: one module per verb.
 //!
-//! Later verbs (`proxy`, `cluster-info`) join `Command`.
-
 mod client_env;
+mod cluster_info;
 mod config_view;
 mod contexts;
+mod open;
 mod proxy;
+mod services;
 mod status;
+mod url;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +46,16 @@ pub enum Command {
     /// Run a proxy to the Kubernetes API server (like `kubectl proxy`), with
     /// a host name per context and per service under .localhost.
     Proxy(Box<proxy::ProxyArgs>),
+    /// The control plane URL and the cluster's builtin services (like
+    /// `kubectl cluster-info`), each with its Porthole URL.
+    ClusterInfo(cluster_info::ClusterInfoArgs),
+    /// List services with their ports, ready endpoints and Porthole URLs.
+    Services(services::ServicesArgs),
+    /// Print the Porthole URL of a service port: NAMESPACE/SERVICE[:PORT].
+    Url(url::UrlArgs),
+    /// Open a service port in the browser through Porthole's proxy,
+    /// starting `portholectl proxy` in the background when none runs.
+    Open(open::OpenArgs),
     /// Kubeconfig commands (like `kubectl config`).
     Config {
         #[command(subcommand)]
@@ -79,6 +91,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Contexts { output } => contexts::run(&sources, output).await,
         Command::Status(args) => status::run(&sources, args).await,
         Command::Proxy(args) => proxy::run(&sources, *args).await,
+        Command::ClusterInfo(args) => cluster_info::run(&sources, args).await,
+        Command::Services(args) => services::run(&sources, args).await,
+        Command::Url(args) => url::run(&sources, args).await,
+        Command::Open(args) => open::run(&sources, cli.kubeconfig.as_ref(), args).await,
         Command::Config {
             command: ConfigCommand::View(args),
         } => config_view::run(&sources, args).await,
