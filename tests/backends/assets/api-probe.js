@@ -5,10 +5,14 @@
 // the user's credentials — what a hostile service page would try:
 //   same-origin:  fetch("/api/v1/namespaces")         (must reach this SPA's
 //                 own backend through Porthole, not the Kubernetes API)
+//   other-service: fetch("/api/v1/namespaces/default/services/https:kubernetes:443/proxy/api/v1/namespaces")
+//                 (the apiserver through its own service, same-origin: must
+//                 also stay on this SPA's backend)
 //   api-host:     fetch(BASE + "/api/v1/namespaces")  (cross-origin)
 //   context-host: fetch(CONTEXT + "/api/v1/namespaces") (cross-origin)
 // and writes one line per target into #api-probe:
-//   "NAME: status N, NamespaceList read" / "NAME: status N, no NamespaceList"
+//   "NAME: status N, NamespaceList read" / "NAME: status N, no NamespaceList,
+//   body: <first 40 characters>"
 //   "NAME: blocked (TypeError[, CSP connect-src])"
 // followed by "API-PROBE-DONE".
 (function () {
@@ -21,6 +25,7 @@
   }
   var targets = [
     ["same-origin", "/api/v1/namespaces"],
+    ["other-service", "/api/v1/namespaces/default/services/https:kubernetes:443/proxy/api/v1/namespaces"],
     ["api-host", api + "/api/v1/namespaces"],
   ];
   var context = params.get("probe-context");
@@ -48,8 +53,9 @@
       .then(function (response) {
         return response.text().then(function (body) {
           var list = /"kind"\s*:\s*"NamespaceList"/.test(body);
+          var start = body.replace(/\s+/g, " ").trim().slice(0, 40);
           return name + ": status " + response.status +
-            (list ? ", NamespaceList read" : ", no NamespaceList");
+            (list ? ", NamespaceList read" : ", no NamespaceList, body: " + start);
         });
       })
       .catch(function (error) {
