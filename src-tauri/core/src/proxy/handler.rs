@@ -22,6 +22,11 @@ use super::www::Www;
 use crate::cluster::classify;
 use crate::cluster::client::{BoxError, ClientError};
 
+/// Largest request head (request line and headers) accepted; more gets
+/// `431`. hyper's own read limit is only approximate (its buffer grows in
+/// steps), so the handler checks the exact size too.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Apiserver answers on service hosts that are read to be shown as a page.
 const STATUS_BODY_LIMIT: usize = 64 * 1024;
 
@@ -72,10 +77,29 @@ impl Handler {
 
     pub async fn handle(&self, request: Request<Incoming>) -> Response<ProxyBody> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let response = self.decide(request).await;
-        if response.status() == StatusCode::FORBIDDEN
-            || response.status() == StatusCode::BAD_REQUEST
-        {
+        let response = if head_size(&request) > MAX_HEAD_BYTES {
+            tracing::info!("refused: request head larger than {MAX_HEAD_BYTES} bytes");
+            let mut response = respond::status_json(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "RequestHeaderFieldsTooLarge",
+                &format!(
+                    "the request's headers are larger than {} KiB",
+                    MAX_HEAD_BYTES / 1024
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        } else {
+            self.decide(request).await
+        };
+        if matches!(
+            response.status(),
+            StatusCode::FORBIDDEN
+                | StatusCode::BAD_REQUEST
+                | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        ) {
             self.stats.refused.fetch_add(1, Ordering::Relaxed);
         }
         response
@@ -334,6 +358,25 @@ impl Handler {
             Err(error) => upstream_failure(&error, &routed, service),
         }
     }
+}
+
+/// The size of a request's head as it came on the wire (request line,
+/// headers, line ends).
+fn head_size<B>(request: &Request<B>) -> usize {
+    let line = request.method().as_str().len()
+        + request
+            .uri()
+            .path_and_query()
+            .map_or(1, |pq| pq.as_str().len())
+        + " HTTP/1.1\r\n".len()
+        + 1;
+    request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + line
+        + 2
 }
 
 /// kubectl's `stripLeaveSlash`: the path under `prefix`, keeping a leading

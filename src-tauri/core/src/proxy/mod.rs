@@ -7,12 +7,14 @@
 //! - [`route`]: Host → the active context's API, a context's API, a service.
 //! - [`names`]: Porthole's `*.localhost` host names.
 //! - [`filter`]: kubectl proxy's accept/reject flags.
+//! - [`framing`]: requests with both Content-Length and Transfer-Encoding.
 //! - [`guard`]: cross-site, odd paths, read-only, headers a client may not set.
 //! - [`respond`]: `Forbidden`, `Status` JSON, error pages.
 //! - [`www`]: `--www` static files.
 
 pub mod control;
 pub mod filter;
+pub mod framing;
 pub mod guard;
 pub mod handler;
 pub mod names;

@@ -14,11 +14,9 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use super::handler::{Handler, HandlerOptions, Stats};
+use super::framing::Framed;
+use super::handler::{Handler, HandlerOptions, MAX_HEAD_BYTES, Stats};
 use super::route::Upstreams;
-
-/// Largest request head accepted; more gets `431`.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Where to listen.
 #[derive(Debug, Clone)]
@@ -189,7 +187,7 @@ async fn accept_loop<A, F, S>(
                         async move { Ok::<_, std::convert::Infallible>(handler.handle(request).await) }
                     });
                     let connection = builder
-                        .serve_connection(TokioIo::new(stream), service)
+                        .serve_connection(TokioIo::new(Framed::new(stream, MAX_HEAD_BYTES)), service)
                         .with_upgrades();
                     let mut drain = draining.subscribe();
                     connections.spawn(async move {
@@ -219,6 +217,9 @@ async fn accept_loop<A, F, S>(
             }
         }
     };
+    // New connections are refused from now on, not queued in the backlog
+    // of a listener nobody accepts from any more.
+    drop(accept);
     let _ = draining.send(true);
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
