@@ -27,13 +27,14 @@ PORTHOLE_CLUSTER := cargo run -q -p porthole-testkit --bin porthole-cluster --
 
 .PHONY: help run deps system-deps toolchains ui-deps e2e-tools ui test fmt-check core-is-gui-free \
   clippy bindings ui-check ui-test test-rust test-e2e bundle icons control-plane \
-  cluster-up cluster-down cluster-status demo
+  cluster-up cluster-down cluster-status demo bench
 
 help:
 	@echo "make run    install what is missing and start Porthole"
 	@echo "make test   run the whole test suite (what CI runs)"
 	@echo "make bundle build the .deb and .rpm packages"
 	@echo "make demo   a local kube-apiserver with sample services, and Porthole against it"
+	@echo "make bench  portholectl proxy vs kubectl proxy vs direct access, one table (not part of make test)"
 	@echo "eval \"\$$(make -s cluster-up)\"   start that cluster and export its KUBECONFIG; make cluster-down stops it"
 
 ## ---- the two commands ------------------------------------------------------
@@ -102,6 +103,13 @@ demo: deps control-plane ui
 	@eval "$$($(PORTHOLE_CLUSTER) up)"; \
 	  echo "make demo: Porthole against the demo cluster ($$KUBECONFIG); stop the cluster later with: make cluster-down" >&2; \
 	  cargo run -p porthole
+
+# Release builds (the proxies are compared as shipped), a private control
+# plane for the run; not part of `make test`. BENCH_ARGS: porthole-bench flags.
+BENCH_ARGS ?=
+bench: control-plane
+	cargo build --release -p porthole-bench -p porthole-core -p porthole-testkit -p porthole-test-backends --bins
+	$(TARGET_DIR)/release/porthole-cluster run -- $(TARGET_DIR)/release/porthole-bench $(BENCH_ARGS)
 
 ## ---- building --------------------------------------------------------------
 
