@@ -808,7 +808,7 @@ impl Session {
     fn upsert(&mut self, object: Object) {
         match object {
             Object::Service(s) => {
-                let key = key_of(&*s);
+                let key = key_of(&s);
                 self.services.insert(key.clone(), *s);
                 self.mark(key);
             }
@@ -860,7 +860,7 @@ impl Session {
     fn delete(&mut self, object: Object) {
         match object {
             Object::Service(s) => {
-                let key = key_of(&*s);
+                let key = key_of(&s);
                 self.services.remove(&key);
                 self.mark(key);
             }
