@@ -225,6 +225,21 @@ fn hostile_list() -> Vec<Hostile> {
             kubectl: None,
         },
         Hostile {
+            name: "oversized header (70 KiB)",
+            build: |t| {
+                request(
+                    "GET",
+                    &echo_path(t),
+                    &local(t),
+                    &[("X-Big", "a".repeat(70 * 1024))],
+                    "",
+                )
+            },
+            porthole: 431,
+            must_reach: false,
+            kubectl: None,
+        },
+        Hostile {
             name: "oversized header (100 KiB)",
             build: |t| {
                 request(

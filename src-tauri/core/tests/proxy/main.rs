@@ -3,7 +3,10 @@
 //! streaming, per-service hosts, graceful stop. One cluster per process.
 
 mod credentials;
+mod fake;
 mod hostile;
+mod lifecycle;
 mod parity;
+mod service_hosts;
 mod streaming;
 mod support;

@@ -87,13 +87,6 @@ impl Proxy {
         Self::spawn(Kind::Porthole, cmd).await
     }
 
-    pub async fn start(kind: Kind, context: &str, args: &[&str]) -> Self {
-        match kind {
-            Kind::Kubectl => Self::kubectl(context, args).await,
-            Kind::Porthole => Self::porthole(context, args).await,
-        }
-    }
-
     async fn spawn(kind: Kind, mut cmd: Command) -> Self {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
