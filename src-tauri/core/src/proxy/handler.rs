@@ -483,10 +483,36 @@ async fn service_response(
         }
         return Response::from_parts(parts, respond::body(bytes));
     }
+    if is_plain_html(&parts) {
+        // Its length changes: the body goes out chunked.
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let body = super::rewrite::Replace::new(body, format!("{prefix}/"), "/");
+        return Response::from_parts(
+            parts,
+            body.map_err(|e| Box::new(e) as BoxError).boxed_unsync(),
+        );
+    }
     Response::from_parts(
         parts,
         body.map_err(|e| Box::new(e) as BoxError).boxed_unsync(),
     )
+}
+
+/// HTML without a content encoding: the only bodies whose links are mapped
+/// back (compressed pages still work: their prefixed links are stripped
+/// when requested).
+fn is_plain_html(parts: &http::response::Parts) -> bool {
+    let html = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    let encoded = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    html && !encoded
 }
 
 /// An error status with a JSON body: possibly the apiserver's own `Status`

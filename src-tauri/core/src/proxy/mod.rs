@@ -9,6 +9,7 @@
 //! - [`filter`]: kubectl proxy's accept/reject flags.
 //! - [`framing`]: requests with both Content-Length and Transfer-Encoding.
 //! - [`guard`]: cross-site, odd paths, read-only, headers a client may not set.
+//! - [`rewrite`]: prefixed links in HTML mapped back to the service's root.
 //! - [`respond`]: `Forbidden`, `Status` JSON, error pages.
 //! - [`www`]: `--www` static files.
 
@@ -19,6 +20,7 @@ pub mod guard;
 pub mod handler;
 pub mod names;
 pub mod respond;
+pub mod rewrite;
 pub mod route;
 pub mod server;
 pub mod www;
