@@ -11,6 +11,10 @@ fn main() {
         "add_kubeconfig",
         "remove_kubeconfig",
         "set_extra_path_dirs",
+        "proxy_status",
+        "start_proxy",
+        "stop_proxy",
+        "set_proxy_settings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed: see the message above");

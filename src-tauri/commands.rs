@@ -5,12 +5,14 @@
 //! porthole-core's, exported to TypeScript by ts-rs; none holds a secret.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use porthole_core::cluster::StatusUpdate;
 use porthole_core::kubeconfig::ContextList;
-use porthole_core::settings::Settings;
+use porthole_core::proxy::ProxyStatus;
+use porthole_core::settings::{ProxySettings, Settings};
 use porthole_core::workspace::Workspace;
 use tauri::{AppHandle, State, WebviewWindow};
 use tauri_plugin_dialog::DialogExt;
@@ -112,6 +114,62 @@ pub async fn set_extra_path_dirs(ws: Ws<'_>, dirs: Vec<String>) -> Result<Settin
     reply("set_extra_path_dirs", result)
 }
 
+/// The local proxy's status as of now (changes arrive as `proxy-status`
+/// events, request counts included).
+#[tauri::command]
+pub fn proxy_status(ws: Ws<'_>) -> Result<ProxyStatus, String> {
+    reply("proxy_status", Ok::<_, Infallible>(ws.proxy_status()))
+}
+
+/// Starts the proxy with the saved settings. A failure to listen (a port
+/// in use) is a status, not an error: the UI shows it with a way out.
+#[tauri::command]
+pub async fn start_proxy(ws: Ws<'_>) -> Result<ProxyStatus, String> {
+    reply("start_proxy", Ok::<_, Infallible>(ws.start_proxy().await))
+}
+
+/// Stops the proxy; requests in flight get a moment to finish.
+#[tauri::command]
+pub async fn stop_proxy(ws: Ws<'_>) -> Result<ProxyStatus, String> {
+    reply("stop_proxy", Ok::<_, Infallible>(ws.stop_proxy().await))
+}
+
+/// Saves the proxy settings (a running proxy restarts with them). The
+/// address must be a loopback one: the app's proxy holds the user's
+/// credentials and serves this computer only.
+#[tauri::command]
+pub async fn set_proxy_settings(ws: Ws<'_>, settings: ProxySettings) -> Result<Settings, String> {
+    let result = match loopback(settings) {
+        Ok(settings) => ws
+            .set_proxy_settings(settings)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    reply("set_proxy_settings", result)
+}
+
+/// Normalises the address (`[::1]` → `::1`) and refuses one that is not loopback.
+fn loopback(mut settings: ProxySettings) -> Result<ProxySettings, String> {
+    let text = settings.address.trim();
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(text);
+    match bare.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => {
+            settings.address = ip.to_string();
+            Ok(settings)
+        }
+        Ok(ip) => Err(format!(
+            "{ip} is not a loopback address: the proxy only listens on this computer (127.0.0.1 or ::1)"
+        )),
+        Err(_) => Err(format!(
+            "{text:?} is not an IP address: use 127.0.0.1 or ::1"
+        )),
+    }
+}
+
 fn non_empty<'a>(value: &'a str, what: &str) -> Result<&'a str, String> {
     let value = value.trim();
     if value.is_empty() {
@@ -186,6 +244,26 @@ mod tests {
         );
         let err = parse_dirs(vec!["bin".into()]).expect_err("relative path");
         assert!(err.contains("absolute"), "{err}");
+    }
+
+    #[test]
+    fn the_proxy_address_must_be_loopback() {
+        let with = |address: &str| ProxySettings {
+            address: address.to_owned(),
+            ..ProxySettings::default()
+        };
+        assert_eq!(
+            loopback(with(" [::1] ")).map(|s| s.address),
+            Ok("::1".into())
+        );
+        assert_eq!(
+            loopback(with("127.0.0.1")).map(|s| s.address),
+            Ok("127.0.0.1".into())
+        );
+        let err = loopback(with("0.0.0.0")).expect_err("not loopback");
+        assert!(err.contains("not a loopback address"), "{err}");
+        let err = loopback(with("localhost")).expect_err("a name");
+        assert!(err.contains("not an IP address"), "{err}");
     }
 
     #[test]

@@ -39,13 +39,33 @@ pub fn run() {
             commands::add_kubeconfig,
             commands::remove_kubeconfig,
             commands::set_extra_path_dirs,
+            commands::proxy_status,
+            commands::start_proxy,
+            commands::stop_proxy,
+            commands::set_proxy_settings,
         ])
+        // Closing the window keeps Porthole (and its proxy) running in the
+        // tray; "Open Porthole" or a second launch shows it again, and
+        // "Quit" in the tray ends it.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+            {
+                api.prevent_close();
+                if let Err(e) = window.hide() {
+                    tracing::warn!("cannot hide the window: {e}");
+                }
+                tracing::info!("window closed: Porthole keeps running in the tray");
+            }
+        })
         .setup(|app| {
             let workspace =
                 tauri::async_runtime::block_on(Workspace::start(WorkspaceOptions::default()));
             app.manage(Arc::clone(&workspace));
+            // Before the events flow, so none finds the tray missing; the
+            // start-up status was sent before anyone listened: read it.
+            tray::install(app.handle(), &workspace.proxy_status())?;
             forward_events(app.handle().clone(), workspace);
-            tray::install(app.handle())?;
             Ok(())
         })
         .run(tauri::generate_context!());
@@ -75,14 +95,19 @@ fn forward_events(app: AppHandle, workspace: Arc<Workspace>) {
                     ipc::emit(&app, CONTEXTS_CHANGED, &list);
                 }
                 Ok(WorkspaceEvent::Status(update)) => ipc::emit(&app, CONTEXT_STATUS, &update),
-                Ok(WorkspaceEvent::Proxy(status)) => ipc::emit(&app, PROXY_STATUS, &status),
+                Ok(WorkspaceEvent::Proxy(status)) => {
+                    tray::show_proxy(&app, &status);
+                    ipc::emit(&app, PROXY_STATUS, &status);
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!("{missed} workspace events missed: sending the full state");
                     ipc::emit(&app, CONTEXTS_CHANGED, &workspace.contexts());
                     for update in workspace.statuses() {
                         ipc::emit(&app, CONTEXT_STATUS, &update);
                     }
-                    ipc::emit(&app, PROXY_STATUS, &workspace.proxy_status());
+                    let proxy = workspace.proxy_status();
+                    tray::show_proxy(&app, &proxy);
+                    ipc::emit(&app, PROXY_STATUS, &proxy);
                 }
                 Err(RecvError::Closed) => break,
             }

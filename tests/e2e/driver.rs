@@ -21,6 +21,13 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// launch to the first. Tests take this lock for their whole session.
 static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Holds the one-app lock, for a test that starts the app without a driver.
+pub fn one_app_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_APP_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Where screenshots and logs go: `target/e2e/` in the checkout.
 pub fn artifacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
@@ -29,7 +36,7 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 /// Fails (never skips) when the display, the bus or a driver is missing.
-fn check_prerequisites() -> PathBuf {
+pub(crate) fn check_prerequisites() -> PathBuf {
     let how = "run the E2E tests through `make test-e2e` (or `make test`), which starts Xvfb and a D-Bus session";
     assert!(
         std::env::var_os("DISPLAY").is_some(),
@@ -57,7 +64,7 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -84,9 +91,7 @@ pub struct Session {
 
 impl Session {
     pub fn start(launch: Launch<'_>) -> Session {
-        let one_app = ONE_APP_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let one_app = one_app_at_a_time();
         let tauri_driver = check_prerequisites();
         let port = free_port();
         let native_port = free_port();
@@ -164,6 +169,12 @@ impl Session {
 
     /// One WebDriver command; returns its `value`, panics with the driver's error.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// One WebDriver command; its `value`, or the driver's error.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -171,19 +182,19 @@ impl Session {
             (_, Some(body)) => self.agent.post(&url).send_json(body),
             (_, None) => self.agent.post(&url).send_json(json!({})),
         };
-        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut response = response.map_err(|e| e.to_string())?;
         let status = response.status();
         let body: Value = response
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_json()
-            .unwrap_or_else(|e| panic!("{method} {path}: unreadable answer: {e}"));
-        assert!(
-            status.is_success(),
-            "{method} {path} failed ({status}): {body}"
-        );
-        body["value"].clone()
+            .map_err(|e| format!("unreadable answer: {e}"))?;
+        if status.is_success() {
+            Ok(body["value"].clone())
+        } else {
+            Err(format!("failed ({status}): {body}"))
+        }
     }
 
     fn session_path(&self, rest: &str) -> String {
@@ -253,6 +264,15 @@ impl Session {
             "POST",
             &self.session_path(&format!("/element/{element}/value")),
             Some(json!({"text": text})),
+        );
+    }
+
+    /// Empties an input (WebDriver "Element Clear").
+    pub fn clear(&self, element: &str) {
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/clear")),
+            None,
         );
     }
 

@@ -5,6 +5,7 @@
 
 mod contexts_window;
 mod driver;
+mod proxy_tray;
 mod real_cluster;
 mod settings_window;
 mod setup;

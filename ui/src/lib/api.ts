@@ -3,6 +3,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ContextList } from "./bindings/ContextList";
+import type { ProxySettings } from "./bindings/ProxySettings";
+import type { ProxyStatus } from "./bindings/ProxyStatus";
 import type { Settings } from "./bindings/Settings";
 import type { StatusUpdate } from "./bindings/StatusUpdate";
 
@@ -55,6 +57,26 @@ export function setExtraPathDirs(dirs: string[]): Promise<Settings> {
   return invoke<Settings>("set_extra_path_dirs", { dirs });
 }
 
+/** The local proxy's status as of now (changes arrive through `onProxyStatus`). */
+export function proxyStatus(): Promise<ProxyStatus> {
+  return invoke<ProxyStatus>("proxy_status");
+}
+
+/** Starts the proxy with the saved settings; a port in use comes back as a `failed` status. */
+export function startProxy(): Promise<ProxyStatus> {
+  return invoke<ProxyStatus>("start_proxy");
+}
+
+/** Stops the proxy (requests in flight get a moment to finish). */
+export function stopProxy(): Promise<ProxyStatus> {
+  return invoke<ProxyStatus>("stop_proxy");
+}
+
+/** Saves the proxy settings; a running proxy restarts with them. */
+export function setProxySettings(settings: ProxySettings): Promise<Settings> {
+  return invoke<Settings>("set_proxy_settings", { settings });
+}
+
 /** The merged contexts changed (a file was edited, added or removed). */
 export function onContextsChanged(handler: (list: ContextList) => void): Promise<UnlistenFn> {
   return listen<ContextList>("contexts-changed", (e) => handler(e.payload));
@@ -63,6 +85,11 @@ export function onContextsChanged(handler: (list: ContextList) => void): Promise
 /** One context's status changed. */
 export function onContextStatus(handler: (update: StatusUpdate) => void): Promise<UnlistenFn> {
   return listen<StatusUpdate>("context-status", (e) => handler(e.payload));
+}
+
+/** The proxy started, stopped, failed, or counted more requests. */
+export function onProxyStatus(handler: (status: ProxyStatus) => void): Promise<UnlistenFn> {
+  return listen<ProxyStatus>("proxy-status", (e) => handler(e.payload));
 }
 
 /** Tauri rejects with a string (our commands) or an Error; show either. */

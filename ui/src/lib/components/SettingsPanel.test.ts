@@ -16,7 +16,7 @@ async function type(value: string) {
 
 describe("SettingsPanel", () => {
   it("lists the extra PATH directories", () => {
-    render(SettingsPanel, { settings, onsavepath: vi.fn() });
+    render(SettingsPanel, { settings, onsavepath: vi.fn(), onsaveproxy: vi.fn() });
     expect(screen.getByTestId("extra-path-list").textContent).toContain(
       "/opt/google-cloud-sdk/bin",
     );
@@ -24,7 +24,7 @@ describe("SettingsPanel", () => {
 
   it("adds a directory at the end of the list", async () => {
     const onsavepath = vi.fn().mockResolvedValue(undefined);
-    render(SettingsPanel, { settings, onsavepath });
+    render(SettingsPanel, { settings, onsavepath, onsaveproxy: vi.fn() });
     await type("  /usr/local/aws-cli/bin ");
     expect(onsavepath).toHaveBeenCalledWith([
       "/opt/google-cloud-sdk/bin",
@@ -34,7 +34,7 @@ describe("SettingsPanel", () => {
 
   it("refuses a relative path or a repeat, saying why", async () => {
     const onsavepath = vi.fn();
-    render(SettingsPanel, { settings, onsavepath });
+    render(SettingsPanel, { settings, onsavepath, onsaveproxy: vi.fn() });
     await type("bin");
     expect(screen.getByRole("alert").textContent).toContain("full path");
     await type("/opt/google-cloud-sdk/bin");
@@ -44,7 +44,7 @@ describe("SettingsPanel", () => {
 
   it("removes a directory", async () => {
     const onsavepath = vi.fn().mockResolvedValue(undefined);
-    render(SettingsPanel, { settings, onsavepath });
+    render(SettingsPanel, { settings, onsavepath, onsaveproxy: vi.fn() });
     await fireEvent.click(
       screen.getByRole("button", { name: "Remove /opt/google-cloud-sdk/bin" }),
     );
@@ -53,7 +53,7 @@ describe("SettingsPanel", () => {
 
   it("shows the backend's reason when saving fails", async () => {
     const onsavepath = vi.fn().mockRejectedValue("settings file is read-only");
-    render(SettingsPanel, { settings, onsavepath });
+    render(SettingsPanel, { settings, onsavepath, onsaveproxy: vi.fn() });
     await type("/srv/bin");
     await vi.waitFor(() =>
       expect(screen.getByRole("alert").textContent).toBe(
@@ -64,7 +64,11 @@ describe("SettingsPanel", () => {
 
   it("speaks Simplified Chinese", () => {
     setLocale("zh-CN");
-    render(SettingsPanel, { settings: { kubeconfigs: [], extraPathDirs: [], proxy }, onsavepath: vi.fn() });
+    render(SettingsPanel, {
+      settings: { kubeconfigs: [], extraPathDirs: [], proxy },
+      onsavepath: vi.fn(),
+      onsaveproxy: vi.fn(),
+    });
     expect(screen.getByText("额外的 PATH 目录")).toBeTruthy();
     expect(screen.getByText("暂无。")).toBeTruthy();
   });

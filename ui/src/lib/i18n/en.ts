@@ -167,6 +167,43 @@ export const en = {
     "Porthole's settings file could not be used: default settings are in use until it is fixed",
   settingsProblemHint:
     "The file is kept as it is: fix it, then restart Porthole. Changing a setting here instead saves fresh settings and renames the broken file to settings.json.broken-<time>.",
+  // The local proxy: status bar.
+  proxyLabel: "Local proxy",
+  proxyOn: "On",
+  proxyOff: "Off",
+  proxyStarting: "Starting…",
+  proxyStopping: "Stopping…",
+  proxyIsOff: "The proxy is off: turn it on to reach the cluster at localhost.",
+  proxyListening: "Listening on",
+  proxyCopyUrl: "Copy address",
+  proxyCopyUrlLabel: "Copy {url}",
+  proxyRequests: "{count} requests",
+  proxyRequestsOne: "1 request",
+  proxyReadOnly: "read-only",
+  proxyPortInUse: "Port {port} is in use by another program.",
+  proxyFailed: "The proxy could not start on {address}: {reason}",
+  proxyOtherPort: "Another port",
+  proxyStartOnPort: "Start on this port",
+  proxyFreePort: "Use a free port",
+  proxyRetry: "Retry",
+  proxyPortInvalid: "Give a port from 1 to 65535 (0 picks a free one).",
+  proxyActionFailed: "The proxy could not be switched: {reason}",
+  // The local proxy: settings.
+  proxySettings: "Local proxy",
+  proxySettingsHint:
+    "Serves the active context's API at localhost like “kubectl proxy”, and each service at its own address. A running proxy restarts with new settings.",
+  proxyPort: "Port",
+  proxyPortHint: "8001 as kubectl proxy; 0 picks a free port at each start.",
+  proxyAddress: "Address",
+  proxyAddressV4: "127.0.0.1 (IPv4 loopback)",
+  proxyAddressV6: "::1 (IPv6 loopback)",
+  proxySave: "Save",
+  proxySaved: "Saved",
+  proxyStartWithApp: "Start the proxy with Porthole",
+  proxyReadOnlySetting: "Read-only: only GET, HEAD, OPTIONS and watches pass",
+  proxyAllowExec: "Allow exec and attach into pods",
+  proxyAllowExecWarning:
+    "Any program on this computer could then run commands in your pods with your credentials.",
 } as const;
 
 export type MessageKey = keyof typeof en;
