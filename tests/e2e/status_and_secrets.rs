@@ -49,7 +49,16 @@ pub(crate) fn problem_title(session: &Session, name: &str) -> String {
 }
 
 pub(crate) fn select(session: &Session, name: &str) {
-    session.click(&option(session, name));
+    let element = option(session, name);
+    // WebKitWebDriver does not scroll an element that is partly visible in
+    // a nested scroll area (the sidebar's list), and then finds its centre
+    // clipped away ("element not interactable"): show it whole first.
+    let quoted = serde_json::to_string(name).expect("a JSON string");
+    session.execute(&format!(
+        "const o = [...document.querySelectorAll('[role=option]')].find((o) => o.dataset.name === {quoted}); \
+         if (o) o.scrollIntoView({{block: 'center'}}); return '';"
+    ));
+    session.click(&element);
     session.wait_for(
         &format!("[data-testid=context-details] h2[title='{name}']"),
         1,
