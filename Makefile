@@ -19,7 +19,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev pkg-config \
   xvfb xauth webkit2gtk-driver dbus-daemon dbus-x11 imagemagick fonts-wqy-microhei \
-  iproute2 chromium
+  iproute2 chromium python3
 # The app under Xvfb in a private D-Bus session (tray and single-instance use D-Bus).
 GUI_ENV := dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24"
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)

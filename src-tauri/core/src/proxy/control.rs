@@ -31,6 +31,7 @@ pub enum ProxyStatus {
         address: String,
         /// `http://localhost:8001`
         url: String,
+        #[ts(type = "number")]
         requests: u64,
         read_only: bool,
     },

@@ -11,4 +11,4 @@ address: string,
 /**
  * `http://localhost:8001`
  */
-url: string, requests: bigint, readOnly: boolean, } | { "state": "failed", address: string, message: string, portInUse: boolean, };
+url: string, requests: number, readOnly: boolean, } | { "state": "failed", address: string, message: string, portInUse: boolean, };
