@@ -2,6 +2,7 @@
 //! plane (#5): parity with `kubectl proxy`, hostile requests, credentials,
 //! streaming, per-service hosts, graceful stop. One cluster per process.
 
+mod cli_flags;
 mod credentials;
 mod fake;
 mod hostile;

@@ -87,7 +87,7 @@ impl Proxy {
         Self::spawn(Kind::Porthole, cmd).await
     }
 
-    async fn spawn(kind: Kind, mut cmd: Command) -> Self {
+    pub async fn spawn(kind: Kind, mut cmd: Command) -> Self {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
