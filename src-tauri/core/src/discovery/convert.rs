@@ -196,7 +196,8 @@ pub struct Aux<'a> {
 /// A service as the list shows it.
 pub fn service_view(base: &UrlBase, service: &Service, aux: Aux<'_>) -> ServiceView {
     let meta = &service.metadata;
-    let spec = service.spec.clone().unwrap_or_default();
+    let empty = k8s_openapi::api::core::v1::ServiceSpec::default();
+    let spec = service.spec.as_ref().unwrap_or(&empty);
     let service_type = spec.type_.clone().unwrap_or_else(|| "ClusterIP".to_owned());
     let external_name_type = service_type == "ExternalName";
     let headless = spec.cluster_ip.as_deref() == Some("None");

@@ -12,3 +12,4 @@ mod scale;
 mod support;
 mod urls_through_the_proxy;
 mod views;
+mod workspace;
