@@ -15,6 +15,12 @@ fn main() {
         "start_proxy",
         "stop_proxy",
         "set_proxy_settings",
+        "list_namespaces",
+        "watch_services",
+        "unwatch_services",
+        "service_details",
+        "cluster_info",
+        "open_url",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed: see the message above");

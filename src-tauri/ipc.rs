@@ -105,6 +105,14 @@ pub fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: &T) {
     }
 }
 
+/// Sends an event to one window (recorded when recording).
+pub fn emit_to<T: Serialize + Clone>(app: &AppHandle, window: &str, event: &str, payload: &T) {
+    record("event", event, true, payload);
+    if let Err(e) = app.emit_to(window, event, payload.clone()) {
+        tracing::warn!("cannot send event {event} to window {window}: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

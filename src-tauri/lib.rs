@@ -3,6 +3,7 @@
 
 mod commands;
 mod ipc;
+mod services;
 mod tray;
 
 use std::sync::Arc;
@@ -43,6 +44,12 @@ pub fn run() {
             commands::start_proxy,
             commands::stop_proxy,
             commands::set_proxy_settings,
+            services::list_namespaces,
+            services::watch_services,
+            services::unwatch_services,
+            services::service_details,
+            services::cluster_info,
+            services::open_url,
         ])
         // Closing the window keeps Porthole (and its proxy) running in the
         // tray; "Open Porthole" or a second launch shows it again, and
@@ -62,6 +69,7 @@ pub fn run() {
             let workspace =
                 tauri::async_runtime::block_on(Workspace::start(WorkspaceOptions::default()));
             app.manage(Arc::clone(&workspace));
+            app.manage(services::Services::default());
             // Before the events flow, so none finds the tray missing; the
             // start-up status was sent before anyone listened: read it.
             tray::install(app.handle(), &workspace.proxy_status())?;

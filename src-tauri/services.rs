@@ -1,0 +1,350 @@
+//! Services of a context: namespaces, the live list (one watch per
+//! window, forwarded as `services-changed` events), a service's details,
+//! cluster-info, and opening a link in the system browser — only links
+//! Porthole built itself (its own proxy hosts on the proxy's port, or the
+//! external URLs discovery reported), never an arbitrary URL from the page.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use porthole_core::discovery::{
+    ClusterInfoView, ExternalEndpoint, NamespaceList, ServiceDetails, ServiceListChange,
+    ServiceQuery, ServiceView,
+};
+use porthole_core::proxy::ProxyStatus;
+use porthole_core::proxy::names::parse_host;
+use porthole_core::urls::{NotProxyable, PortAccess};
+use porthole_core::workspace::Workspace;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, State, Url, WebviewWindow};
+
+use crate::ipc::{self, reply};
+
+/// The event carrying a watch's updates (see `ui/src/lib/api.ts`).
+pub const SERVICES_CHANGED: &str = "services-changed";
+/// The environment variable naming the browser command (`{url}` or the
+/// last argument gets the URL); the end-to-end tests record with it.
+pub const BROWSER_ENV: &str = "PORTHOLE_BROWSER";
+
+/// The shell's discovery state: each window's active watch, and the
+/// external URLs discovery has shown (the ones `open_url` may open).
+#[derive(Default)]
+pub struct Services {
+    watches: Mutex<HashMap<String, JoinHandle<()>>>,
+    offered: Mutex<HashSet<String>>,
+}
+
+impl Services {
+    fn replace_watch(&self, window: &str, task: Option<JoinHandle<()>>) {
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        // Aborting the task drops its ServiceWatch: its apiserver watches close.
+        if let Some(old) = watches.remove(window) {
+            old.abort();
+        }
+        if let Some(task) = task {
+            watches.insert(window.to_owned(), task);
+        }
+    }
+
+    fn offer<'a>(&self, urls: impl IntoIterator<Item = &'a str>) {
+        let mut offered = self.offered.lock().unwrap_or_else(PoisonError::into_inner);
+        offered.extend(urls.into_iter().map(str::to_owned));
+    }
+
+    fn offered(&self, url: &str) -> bool {
+        self.offered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(url)
+    }
+
+    fn offer_services(&self, services: &[ServiceView]) {
+        let mut urls = Vec::new();
+        for s in services {
+            external_urls(s, &mut urls);
+        }
+        self.offer(urls.iter().map(String::as_str));
+    }
+}
+
+/// The URLs of a service that are opened directly (not through the proxy).
+fn external_urls(service: &ServiceView, out: &mut Vec<String>) {
+    out.extend(
+        service
+            .external
+            .iter()
+            .filter_map(ExternalEndpoint::url)
+            .map(str::to_owned),
+    );
+    let refusals = service
+        .not_proxyable
+        .iter()
+        .chain(service.ports.iter().filter_map(|p| match &p.access {
+            PortAccess::NotProxyable { why } => Some(why),
+            PortAccess::Proxy { .. } => None,
+        }));
+    for why in refusals {
+        if let NotProxyable::ExternalName { url: Some(url), .. } = why {
+            out.push(url.clone());
+        }
+    }
+}
+
+type Ws<'a> = State<'a, Arc<Workspace>>;
+type Svc<'a> = State<'a, Services>;
+
+fn discovery(ws: &Workspace, context: &str) -> Result<porthole_core::discovery::Discovery, String> {
+    let context = context.trim();
+    if context.is_empty() {
+        return Err("no context name given".into());
+    }
+    ws.discovery(context).ok_or_else(|| {
+        format!("{context:?} has no working connection yet: see its status on the Overview tab")
+    })
+}
+
+/// The namespaces for the selector (the context's namespace when listing is refused).
+#[tauri::command]
+pub async fn list_namespaces(ws: Ws<'_>, context: String) -> Result<NamespaceList, String> {
+    let result = match discovery(&ws, &context) {
+        Ok(d) => Ok(d.namespaces(&[]).await),
+        Err(e) => Err(e),
+    };
+    reply("list_namespaces", result)
+}
+
+/// Starts the live service list of `context` for this window, replacing
+/// the window's previous watch; updates arrive as `services-changed`
+/// events (a `reset` first). Returns the watch's id.
+#[tauri::command]
+pub fn watch_services(
+    app: AppHandle,
+    window: WebviewWindow,
+    ws: Ws<'_>,
+    services: Svc<'_>,
+    context: String,
+    query: ServiceQuery,
+) -> Result<u64, String> {
+    let context = context.trim().to_owned();
+    if context.is_empty() {
+        return reply("watch_services", Err("no context name given"));
+    }
+    // The old watch ends before the new one starts.
+    services.replace_watch(window.label(), None);
+    let mut watch = ws.watch_services(&context, query);
+    let id = watch.id();
+    let label = window.label().to_owned();
+    let task = tauri::async_runtime::spawn(async move {
+        while let Some(update) = watch.recv().await {
+            if let Some(state) = tauri::Manager::try_state::<Services>(&app) {
+                match &update.change {
+                    ServiceListChange::Reset { services, .. } => state.offer_services(services),
+                    ServiceListChange::Changed { upserted, .. } => state.offer_services(upserted),
+                    ServiceListChange::Degraded { .. } => {}
+                }
+            }
+            ipc::emit_to(&app, &label, SERVICES_CHANGED, &update);
+        }
+    });
+    services.replace_watch(window.label(), Some(task));
+    tracing::debug!(
+        "window {} watches the services of {context} (watch {id})",
+        window.label()
+    );
+    reply("watch_services", Ok::<_, String>(id))
+}
+
+/// Ends this window's service watch (no services on screen).
+#[tauri::command]
+pub fn unwatch_services(window: WebviewWindow, services: Svc<'_>) -> Result<(), String> {
+    services.replace_watch(window.label(), None);
+    reply("unwatch_services", Ok::<_, String>(()))
+}
+
+/// One service's endpoints, pods (pod proxy links) and ways in.
+#[tauri::command]
+pub async fn service_details(
+    ws: Ws<'_>,
+    services: Svc<'_>,
+    context: String,
+    namespace: String,
+    name: String,
+) -> Result<ServiceDetails, String> {
+    let result = match discovery(&ws, &context) {
+        Ok(d) => d
+            .service_details(namespace.trim(), name.trim())
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if let Ok(details) = &result {
+        services.offer_services(std::slice::from_ref(&details.service));
+    }
+    reply("service_details", result)
+}
+
+/// `kubectl cluster-info`, with links.
+#[tauri::command]
+pub async fn cluster_info(
+    ws: Ws<'_>,
+    services: Svc<'_>,
+    context: String,
+) -> Result<ClusterInfoView, String> {
+    let result = match discovery(&ws, &context) {
+        Ok(d) => Ok(d.cluster_info().await),
+        Err(e) => Err(e),
+    };
+    if let Ok(info) = &result {
+        let views: Vec<ServiceView> = info.services.iter().map(|s| s.service.clone()).collect();
+        services.offer_services(&views);
+    }
+    reply("cluster_info", result)
+}
+
+/// Opens a link Porthole built in the system browser (or the browser
+/// command of `PORTHOLE_BROWSER`). A Porthole URL while the proxy is off
+/// starts the proxy first.
+#[tauri::command]
+pub async fn open_url(ws: Ws<'_>, services: Svc<'_>, url: String) -> Result<(), String> {
+    let result = open(&ws, &services, &url).await;
+    reply("open_url", result)
+}
+
+async fn open(ws: &Workspace, services: &Services, url: &str) -> Result<(), String> {
+    let port = ws.settings().proxy.port;
+    let kind = classify(url, port, |u| services.offered(u))?;
+    if kind == Kind::Porthole && !matches!(ws.proxy_status(), ProxyStatus::Running { .. }) {
+        tracing::info!("opening {url}: starting the proxy first");
+        if let ProxyStatus::Failed { message, .. } = ws.start_proxy().await {
+            return Err(format!(
+                "the local proxy could not start, so the link would not load: {message}"
+            ));
+        }
+    }
+    launch(url)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    /// One of Porthole's own hosts on the proxy's port.
+    Porthole,
+    /// An external URL discovery reported (load balancer, ingress, …).
+    External,
+}
+
+/// Which of the two kinds of link `url` is, or why Porthole will not open it.
+fn classify(url: &str, proxy_port: u16, offered: impl Fn(&str) -> bool) -> Result<Kind, String> {
+    let parsed = Url::parse(url.trim()).map_err(|e| format!("not a URL ({e}): {url:?}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "only http and https links are opened, not {:?}",
+            parsed.scheme()
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("links with credentials in them are not opened".into());
+    }
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    if parsed.scheme() == "http"
+        && parsed.port_or_known_default() == Some(proxy_port)
+        && parse_host(&host).is_ok()
+    {
+        return Ok(Kind::Porthole);
+    }
+    if offered(url.trim()) {
+        return Ok(Kind::External);
+    }
+    Err(format!(
+        "{url} is neither a Porthole link on the proxy's port {proxy_port} nor an address the cluster reported: not opened"
+    ))
+}
+
+/// Hands `url` to `PORTHOLE_BROWSER`'s command, else to the system's opener.
+fn launch(url: &str) -> Result<(), String> {
+    match std::env::var(BROWSER_ENV) {
+        Ok(command) if !command.trim().is_empty() => {
+            let argv = browser_argv(&command, url);
+            let (program, args) = argv.split_first().ok_or("empty browser command")?;
+            let mut child = Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot run the browser command {program:?}: {e}"))?;
+            // Reaped in the background; the browser may run for long.
+            std::thread::spawn(move || child.wait());
+            Ok(())
+        }
+        _ => open::that_detached(url)
+            .map_err(|e| format!("cannot open the system browser: {e}; copy the link instead")),
+    }
+}
+
+/// The browser command's words, `{url}` replaced, else the URL appended.
+fn browser_argv(command: &str, url: &str) -> Vec<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    if words.iter().any(|w| w.contains("{url}")) {
+        words.iter().map(|w| w.replace("{url}", url)).collect()
+    } else {
+        words
+            .iter()
+            .map(|w| (*w).to_owned())
+            .chain([url.to_owned()])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPA: &str = "http://5601.kibana-logging.kube-system.porthole-admin.localhost:8001/";
+
+    #[test]
+    fn porthole_links_on_the_proxy_port_are_opened() {
+        assert_eq!(classify(SPA, 8001, |_| false), Ok(Kind::Porthole));
+        assert_eq!(
+            classify(
+                "http://porthole-admin.localhost:8001/api/v1/namespaces/a/pods/p/proxy/",
+                8001,
+                |_| false
+            ),
+            Ok(Kind::Porthole)
+        );
+    }
+
+    #[test]
+    fn anything_else_from_the_page_is_refused() {
+        for url in [
+            "http://5601.kibana-logging.kube-system.porthole-admin.localhost:9999/",
+            "https://evil.example/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://localhost:8001/api/",
+            "http://user:pw@porthole-admin.localhost:8001/",
+        ] {
+            assert!(classify(url, 8001, |_| false).is_err(), "{url}");
+        }
+        let err = classify("https://evil.example/", 8001, |_| false).expect_err("refused");
+        assert!(err.contains("not opened"), "{err}");
+    }
+
+    #[test]
+    fn external_urls_discovery_reported_are_opened() {
+        let lb = "http://lb.porthole.test/";
+        assert_eq!(classify(lb, 8001, |u| u == lb), Ok(Kind::External));
+        assert!(classify("ftp://lb.porthole.test/", 8001, |_| true).is_err());
+    }
+
+    #[test]
+    fn the_browser_command_gets_the_url() {
+        assert_eq!(
+            browser_argv("/bin/rec --to {url} x", "http://a/"),
+            ["/bin/rec", "--to", "http://a/", "x"]
+        );
+        assert_eq!(
+            browser_argv("firefox -new-tab", "http://a/"),
+            ["firefox", "-new-tab", "http://a/"]
+        );
+    }
+}
