@@ -2,7 +2,12 @@
 // ./bindings, generated from the Rust types by ts-rs (never written by hand).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ClusterInfoView } from "./bindings/ClusterInfoView";
 import type { ContextList } from "./bindings/ContextList";
+import type { NamespaceList } from "./bindings/NamespaceList";
+import type { ServiceDetails } from "./bindings/ServiceDetails";
+import type { ServiceListUpdate } from "./bindings/ServiceListUpdate";
+import type { ServiceQuery } from "./bindings/ServiceQuery";
 import type { ProxySettings } from "./bindings/ProxySettings";
 import type { ProxyStatus } from "./bindings/ProxyStatus";
 import type { Settings } from "./bindings/Settings";
@@ -75,6 +80,72 @@ export function stopProxy(): Promise<ProxyStatus> {
 /** Saves the proxy settings; a running proxy restarts with them. */
 export function setProxySettings(settings: ProxySettings): Promise<Settings> {
   return invoke<Settings>("set_proxy_settings", { settings });
+}
+
+/** The namespaces for the selector (the context's own when listing is refused). */
+export function listNamespaces(context: string): Promise<NamespaceList> {
+  return invoke<NamespaceList>("list_namespaces", { context });
+}
+
+/**
+ * Starts this window's live service list (replacing its previous one);
+ * updates arrive through `onServicesChanged`, a `reset` first. Resolves to
+ * the watch's id.
+ */
+export function watchServices(context: string, query: ServiceQuery): Promise<number> {
+  return invoke<number>("watch_services", { context, query });
+}
+
+/** Ends this window's service watch (no services on screen). */
+export function unwatchServices(): Promise<void> {
+  return invoke<void>("unwatch_services");
+}
+
+export function serviceDetails(
+  context: string,
+  namespace: string,
+  name: string,
+): Promise<ServiceDetails> {
+  return invoke<ServiceDetails>("service_details", { context, namespace, name });
+}
+
+export function clusterInfo(context: string): Promise<ClusterInfoView> {
+  return invoke<ClusterInfoView>("cluster_info", { context });
+}
+
+/**
+ * Opens a link Porthole built (a service, pod or external URL) in the
+ * system browser; a Porthole link starts the proxy first if it is off.
+ */
+export function openUrl(url: string): Promise<void> {
+  return invoke<void>("open_url", { url });
+}
+
+/** The watched service list changed. */
+export function onServicesChanged(
+  handler: (update: ServiceListUpdate) => void,
+): Promise<UnlistenFn> {
+  return listen<ServiceListUpdate>("services-changed", (e) => handler(e.payload));
+}
+
+/** Copies text to the clipboard (the async API, else the old selection way). */
+export async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    // Not available in this webview: fall back below.
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand("copy");
+  area.remove();
+  if (!ok) throw new Error("the clipboard is not available");
 }
 
 /** The merged contexts changed (a file was edited, added or removed). */

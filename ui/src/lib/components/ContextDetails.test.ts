@@ -39,13 +39,13 @@ describe("ContextDetails", () => {
     show({ context: staging, status: undefined, loadConfig });
     const overview = screen.getByRole("tab", { name: "Overview" });
     expect(overview.getAttribute("aria-selected")).toBe("true");
-    await fireEvent.keyDown(overview, { key: "ArrowRight" });
+    await fireEvent.keyDown(overview, { key: "End" });
     const config = screen.getByRole("tab", { name: "Config" });
     expect(config.getAttribute("aria-selected")).toBe("true");
     expect(document.activeElement).toBe(config);
     expect((await screen.findByTestId("config-text")).textContent).toBe("apiVersion: v1\n");
     expect(loadConfig).toHaveBeenCalledWith("staging");
-    await fireEvent.keyDown(config, { key: "ArrowLeft" });
+    await fireEvent.keyDown(config, { key: "Home" });
     expect(screen.getByTestId("context-status")).toBeTruthy();
   });
 

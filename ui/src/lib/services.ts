@@ -1,0 +1,89 @@
+// Pure helpers of the services table: sorting, filtering, applying the
+// watch's updates, and the text of a port.
+import type { ServiceListChange } from "./bindings/ServiceListChange";
+import type { ServicePortView } from "./bindings/ServicePortView";
+import type { ServiceView } from "./bindings/ServiceView";
+
+export type SortKey = "name" | "namespace" | "type" | "clusterIp" | "ports" | "endpoints";
+export type SortDir = "asc" | "desc";
+
+export const keyOf = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+
+/** Applies one watch update to the list (keyed by namespace/name). */
+export function applyChange(
+  list: Map<string, ServiceView>,
+  change: ServiceListChange,
+): Map<string, ServiceView> {
+  if (change.kind === "reset") return new Map(change.services.map((s) => [keyOf(s), s]));
+  if (change.kind === "changed") {
+    const next = new Map(list);
+    for (const key of change.removed) next.delete(keyOf(key));
+    for (const s of change.upserted) next.set(keyOf(s), s);
+    return next;
+  }
+  return list;
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+function ipValue(ip: string | null): string {
+  if (!ip) return "\uffff";
+  const parts = ip.split(".");
+  return parts.length === 4 ? parts.map((p) => p.padStart(3, "0")).join(".") : ip;
+}
+
+function sortValue(s: ServiceView, key: SortKey): string | number {
+  switch (key) {
+    case "name":
+      return s.name;
+    case "namespace":
+      return s.namespace;
+    case "type":
+      return s.type;
+    case "clusterIp":
+      return ipValue(s.clusterIp);
+    case "ports":
+      return s.ports[0]?.port ?? -1;
+    case "endpoints":
+      return s.endpoints?.ready ?? -1;
+  }
+}
+
+/** Sorted copy; ties fall back to namespace then name. */
+export function sortServices(list: ServiceView[], key: SortKey, dir: SortDir): ServiceView[] {
+  const sign = dir === "asc" ? 1 : -1;
+  return [...list].sort((a, b) => {
+    const x = sortValue(a, key);
+    const y = sortValue(b, key);
+    const primary =
+      typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
+    if (primary !== 0) return sign * primary;
+    return collator.compare(a.namespace, b.namespace) || collator.compare(a.name, b.name);
+  });
+}
+
+/** Every word of `query` must occur in the service's name, namespace, type, IP or ports. */
+export function filterServices(list: ServiceView[], query: string): ServiceView[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return list;
+  return list.filter((s) => {
+    const hay = [
+      s.name,
+      s.namespace,
+      `${s.namespace}/${s.name}`,
+      s.type,
+      s.clusterIp ?? "",
+      s.externalName ?? "",
+      ...s.ports.map((p) => `${p.name ?? ""} ${p.port}`),
+    ]
+      .join(" ")
+      .toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
+
+/** `http:80`, `5601`, `dns:53/UDP`. */
+export function portLabel(p: ServicePortView): string {
+  const base = p.name ? `${p.name}:${p.port}` : String(p.port);
+  return p.protocol === "TCP" ? base : `${base}/${p.protocol}`;
+}
