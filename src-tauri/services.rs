@@ -116,9 +116,10 @@ pub async fn list_namespaces(ws: Ws<'_>, context: String) -> Result<NamespaceLis
 
 /// Starts the live service list of `context` for this window, replacing
 /// the window's previous watch; updates arrive as `services-changed`
-/// events (a `reset` first). Returns the watch's id.
+/// events (a `reset` first). Returns the watch's id. Async: the watch
+/// needs the Tokio runtime (a sync command runs on the main thread).
 #[tauri::command]
-pub fn watch_services(
+pub async fn watch_services(
     app: AppHandle,
     window: WebviewWindow,
     ws: Ws<'_>,
@@ -157,7 +158,7 @@ pub fn watch_services(
 
 /// Ends this window's service watch (no services on screen).
 #[tauri::command]
-pub fn unwatch_services(window: WebviewWindow, services: Svc<'_>) -> Result<(), String> {
+pub async fn unwatch_services(window: WebviewWindow, services: Svc<'_>) -> Result<(), String> {
     services.replace_watch(window.label(), None);
     reply("unwatch_services", Ok::<_, String>(()))
 }

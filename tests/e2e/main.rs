@@ -3,10 +3,15 @@
 //! D-Bus session (`make test-e2e` sets both up). A missing piece fails the
 //! run with a message that says how to get it; nothing is skipped.
 
+// Debian's headless Chromium, shared with porthole-core's browser tests.
+#[allow(dead_code)]
+#[path = "../../src-tauri/core/tests/browser/chromium.rs"]
+mod chromium;
 mod contexts_window;
 mod driver;
 mod proxy_tray;
 mod real_cluster;
+mod services_browser;
 mod settings_window;
 mod setup;
 mod status_and_secrets;

@@ -1,0 +1,321 @@
+//! The main flow against the real control plane, ending in a real browser:
+//! pick a context, see its services, click a port; the app hands the URL
+//! to the browser command (`PORTHOLE_BROWSER`, here a recorder script), and
+//! headless Chromium loads that URL through the app's own proxy (started by
+//! the click: it is off at launch). The SPA fixture shows its known text
+//! (root-relative assets and fetches work on the service's origin), the
+//! HTTPS backend answers over TLS, and the Elasticsearch health URL shows
+//! the handbook's JSON. A service created with kubectl appears in the
+//! table within a second. Screenshots of the app and of the pages are kept
+//! in target/e2e.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use porthole_testkit::Cluster;
+
+use crate::chromium;
+use crate::driver::{Launch, Session, artifacts_dir, free_port};
+use crate::setup::{WAIT, hermetic_env, without_plugins};
+use crate::status_and_secrets::{select, switch_language};
+
+const ADMIN: &str = "porthole-admin";
+/// How long a service created with kubectl may take to show in the table.
+const LIVE_WITHIN: Duration = Duration::from_secs(1);
+
+struct App {
+    session: Session,
+    recorded: PathBuf,
+    port: u16,
+    _home: tempfile::TempDir,
+}
+
+fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path().join("kube");
+    std::fs::create_dir_all(&dir).expect("create kube dir");
+    let kubeconfig = dir.join("config");
+    std::fs::copy(cluster.kubeconfig(), &kubeconfig).expect("copy the cluster's kubeconfig");
+    // The proxy on a free port, off at launch: the first click starts it.
+    let port = free_port();
+    let settings_dir = home.path().join(".config/porthole");
+    std::fs::create_dir_all(&settings_dir).expect("create the settings dir");
+    std::fs::write(
+        settings_dir.join("settings.json"),
+        serde_json::json!({"proxy": {"port": port, "startWithApp": false}}).to_string(),
+    )
+    .expect("write settings.json");
+    // The "browser": a script that writes the URL it is given to a file.
+    let recorded = home.path().join("opened-urls.txt");
+    let recorder = home.path().join("record-browser.sh");
+    std::fs::write(
+        &recorder,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            recorded.display()
+        ),
+    )
+    .expect("write the recorder");
+    set_executable(&recorder);
+
+    let mut env = hermetic_env(home.path(), kubeconfig.display().to_string(), "en");
+    without_plugins(home.path(), &mut env);
+    env.push(("PORTHOLE_BROWSER", recorder.display().to_string()));
+    env.push((
+        "PORTHOLE_LOG",
+        "info,porthole=debug,porthole_app=debug,porthole_core=debug".to_owned(),
+    ));
+    if dark {
+        env.push(("GTK_THEME", "Adwaita:dark".to_owned()));
+    }
+    let session = Session::start(Launch { env, log_name });
+    session.set_window_size(1280, 800);
+    App {
+        session,
+        recorded,
+        port,
+        _home: home,
+    }
+}
+
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .expect("make the recorder executable");
+}
+
+/// Selects the admin context and its Services tab; waits for the table.
+fn open_services(session: &Session) {
+    select(session, ADMIN);
+    let tab = session.wait_for("[data-testid=tab-services]", 1, WAIT);
+    session.click(&tab[0]);
+    session.wait_for("[data-testid=service-row]", 1, Duration::from_secs(60));
+}
+
+fn filter(session: &Session, text: &str) {
+    let input = session.wait_for("[data-testid=service-filter]", 1, WAIT);
+    session.clear(&input[0]);
+    if !text.is_empty() {
+        session.send_keys(&input[0], text);
+    }
+}
+
+fn row_css(key: &str) -> String {
+    format!("[data-testid=service-row][data-key='{key}']")
+}
+
+/// Clicks the first port button of `key` and returns the URL the browser
+/// command received.
+fn click_port(app: &App, key: &str) -> String {
+    let name = key.split('/').nth(1).expect("namespace/name");
+    filter(&app.session, name);
+    let button = app.session.wait_for(
+        &format!("{} [data-testid=port-button]", row_css(key)),
+        1,
+        WAIT,
+    );
+    let before = recorded_urls(&app.recorded).len();
+    app.session.click(&button[0]);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let urls = recorded_urls(&app.recorded);
+        if urls.len() > before {
+            return urls[before].clone();
+        }
+        if Instant::now() > deadline {
+            let notice = app
+                .session
+                .execute("const n = document.querySelector('[data-testid=services-notice]'); return n ? n.textContent : '';");
+            panic!("the browser command got no URL for {key} within {WAIT:?}; app says: {notice}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn recorded_urls(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn kubectl(cluster: &Cluster, args: &[&str]) {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig())
+        .args(["--context", ADMIN])
+        .args(args)
+        .output()
+        .expect("kubectl on PATH");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn click_a_port_and_the_page_loads_in_a_real_browser() {
+    let chrome = chromium::chromium();
+    eprintln!("browser: {}", chrome.display());
+    let cluster = porthole_testkit::cluster();
+    let app = launch(cluster, false, "services-browser.log");
+    let session = &app.session;
+    open_services(session);
+    session.screenshot("services-light-en-large.png");
+
+    // The SPA (kube-system/kibana-logging): its port button → the recorder.
+    let spa = click_port(&app, "kube-system/kibana-logging");
+    assert_eq!(
+        spa,
+        format!(
+            "http://5601.kibana-logging.kube-system.{ADMIN}.localhost:{}/",
+            app.port
+        ),
+        "the Porthole URL of the SPA on the proxy's port"
+    );
+    // The click started the proxy (it was off).
+    session.wait_for("[data-testid=proxy-bar][data-state=running]", 1, WAIT);
+    let dom = chromium::dump_dom(&spa);
+    assert!(
+        dom.contains("PORTHOLE-SPA-OK"),
+        "the SPA rendered through its own origin; DOM:\n{dom}"
+    );
+    chromium::screenshot(&spa, &artifacts_dir().join("browser-spa.png"));
+
+    // The HTTPS backend (default/secure, port https).
+    let secure = click_port(&app, "default/secure");
+    assert!(
+        secure.starts_with(&format!(
+            "http://https--https.secure.default.{ADMIN}.localhost:{}/",
+            app.port
+        )),
+        "{secure}"
+    );
+    let url = format!("{secure}hello?from=porthole-app");
+    let dom = chromium::dump_dom(&url);
+    for expected in [r#""tls":true"#, r#""path":"/hello""#] {
+        assert!(
+            dom.contains(expected),
+            "the TLS backend's echo shows {expected}; DOM:\n{dom}"
+        );
+    }
+    assert!(
+        !dom.to_ascii_lowercase().contains("\"authorization\""),
+        "no credential reaches the backend:\n{dom}"
+    );
+    chromium::screenshot(&url, &artifacts_dir().join("browser-https.png"));
+
+    // The handbook's Elasticsearch health URL, query string and all.
+    let es = click_port(&app, "kube-system/elasticsearch-logging");
+    let health = format!("{es}_cluster/health?pretty=true");
+    let dom = chromium::dump_dom(&health);
+    for expected in [
+        r#""cluster_name" : "kubernetes_logging","#,
+        r#""status" : "yellow","#,
+    ] {
+        assert!(
+            dom.contains(expected),
+            "the health JSON shows {expected}; DOM:\n{dom}"
+        );
+    }
+    chromium::screenshot(&health, &artifacts_dir().join("browser-elasticsearch.png"));
+
+    // The details drawer of the SPA, and the cluster-info tab.
+    filter(session, "kibana-logging");
+    let row = session.wait_for(&row_css("kube-system/kibana-logging"), 1, WAIT);
+    session.click(&row[0]);
+    session.wait_for(
+        "[data-testid=service-drawer] [data-testid=drawer-pod]",
+        1,
+        WAIT,
+    );
+    session.screenshot("services-drawer-light-en-large.png");
+    let close = session.wait_for("[data-testid=close-drawer]", 1, WAIT);
+    session.click(&close[0]);
+
+    // Live: a service created with kubectl shows within a second.
+    let live = format!("e2e-live-{}", std::process::id());
+    filter(session, &live);
+    session.wait_for("[data-testid=services-no-match]", 1, WAIT);
+    let created = Instant::now();
+    kubectl(
+        cluster,
+        &[
+            "create",
+            "service",
+            "clusterip",
+            &live,
+            "--tcp=80:8080",
+            "-n",
+            "default",
+        ],
+    );
+    session.wait_for(
+        &row_css(&format!("default/{live}")),
+        1,
+        Duration::from_secs(10),
+    );
+    let took = created.elapsed();
+    eprintln!("service created with kubectl appeared in the app after {took:?}");
+    kubectl(
+        cluster,
+        &["delete", "service", &live, "-n", "default", "--wait=false"],
+    );
+    assert!(
+        took <= LIVE_WITHIN,
+        "the new service took {took:?} to show (goal ≤ {LIVE_WITHIN:?})"
+    );
+    filter(session, "");
+
+    let tab = session.wait_for("[data-testid=tab-clusterInfo]", 1, WAIT);
+    session.click(&tab[0]);
+    let services = session.wait_for("[data-testid=cluster-service]", 4, WAIT);
+    assert!(
+        services.len() >= 4,
+        "the handbook's builtins: {}",
+        services.len()
+    );
+    session.screenshot("cluster-info-light-en-large.png");
+
+    // Small window.
+    let tab = session.wait_for("[data-testid=tab-services]", 1, WAIT);
+    session.click(&tab[0]);
+    session.wait_for("[data-testid=service-row]", 1, WAIT);
+    session.set_window_size(560, 400);
+    session.wait_for_paint();
+    session.screenshot("services-light-en-small.png");
+}
+
+#[test]
+fn services_in_dark_and_chinese() {
+    let cluster = porthole_testkit::cluster();
+    let app = launch(cluster, true, "services-browser-dark.log");
+    let session = &app.session;
+    open_services(session);
+    switch_language(session, "zh-CN");
+    session.wait_for("[data-testid=sort-name]", 1, WAIT);
+    let header = session
+        .execute("return document.querySelector('[data-testid=sort-name]').textContent.trim();");
+    assert!(header.contains("名称"), "{header}");
+    session.screenshot("services-dark-zh-large.png");
+    filter(session, "secure");
+    let row = session.wait_for(&row_css("default/secure"), 1, WAIT);
+    session.click(&row[0]);
+    session.wait_for("[data-testid=service-drawer]", 1, WAIT);
+    session.screenshot("services-drawer-dark-zh-large.png");
+    let close = session.wait_for("[data-testid=close-drawer]", 1, WAIT);
+    session.click(&close[0]);
+    let tab = session.wait_for("[data-testid=tab-clusterInfo]", 1, WAIT);
+    session.click(&tab[0]);
+    session.wait_for("[data-testid=cluster-service]", 4, WAIT);
+    session.screenshot("cluster-info-dark-zh-large.png");
+    session.set_window_size(560, 400);
+    let tab = session.wait_for("[data-testid=tab-services]", 1, WAIT);
+    session.click(&tab[0]);
+    session.wait_for("[data-testid=service-row]", 1, WAIT);
+    session.wait_for_paint();
+    session.screenshot("services-dark-zh-small.png");
+}
