@@ -13,7 +13,7 @@ use porthole_core::discovery::{
     ServiceQuery, ServiceView,
 };
 use porthole_core::proxy::ProxyStatus;
-use porthole_core::proxy::names::parse_host;
+use porthole_core::proxy::names::{HostName, parse_host};
 use porthole_core::urls::{NotProxyable, PortAccess};
 use porthole_core::workspace::Workspace;
 use tauri::async_runtime::JoinHandle;
@@ -247,11 +247,14 @@ fn classify(url: &str, proxy_port: u16, offered: impl Fn(&str) -> bool) -> Resul
         return Err("links with credentials in them are not opened".into());
     }
     let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-    if parsed.scheme() == "http"
-        && parsed.port_or_known_default() == Some(proxy_port)
-        && parse_host(&host).is_ok()
-    {
-        return Ok(Kind::Porthole);
+    if parsed.scheme() == "http" && parsed.port_or_known_default() == Some(proxy_port) {
+        match parse_host(&host) {
+            Ok(HostName::Service { .. }) => return Ok(Kind::Porthole),
+            // A context's host serves its whole API: only the links Porthole
+            // offers there (the API root, pod and node proxies) are opened.
+            Ok(HostName::Context { .. }) if api_link(parsed.path()) => return Ok(Kind::Porthole),
+            _ => {}
+        }
     }
     if offered(url.trim()) {
         return Ok(Kind::External);
@@ -259,6 +262,19 @@ fn classify(url: &str, proxy_port: u16, offered: impl Fn(&str) -> bool) -> Resul
     Err(format!(
         "{url} is neither a Porthole link on the proxy's port {proxy_port} nor an address the cluster reported: not opened"
     ))
+}
+
+/// `/`, `/api/v1/namespaces/NS/pods/POD/proxy/…` or `/api/v1/nodes/NODE/proxy/…`.
+fn api_link(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [""] => true,
+        ["api", "v1", "namespaces", ns, "pods", pod, "proxy", ..] => {
+            !ns.is_empty() && !pod.is_empty()
+        }
+        ["api", "v1", "nodes", node, "proxy", ..] => !node.is_empty(),
+        _ => false,
+    }
 }
 
 /// Hands `url` to `PORTHOLE_BROWSER`'s command, else to the system's opener.
@@ -312,6 +328,10 @@ mod tests {
             ),
             Ok(Kind::Porthole)
         );
+        assert_eq!(
+            classify("http://porthole-admin.localhost:8001/", 8001, |_| false),
+            Ok(Kind::Porthole)
+        );
     }
 
     #[test]
@@ -323,6 +343,8 @@ mod tests {
             "javascript:alert(1)",
             "http://localhost:8001/api/",
             "http://user:pw@porthole-admin.localhost:8001/",
+            "http://porthole-admin.localhost:8001/api/v1/namespaces/a/secrets",
+            "http://porthole-admin.localhost:8001/api/v1/namespaces/a/pods/p/exec",
         ] {
             assert!(classify(url, 8001, |_| false).is_err(), "{url}");
         }
