@@ -31,19 +31,33 @@ pub const BROWSER_ENV: &str = "PORTHOLE_BROWSER";
 /// external URLs discovery has shown (the ones `open_url` may open).
 #[derive(Default)]
 pub struct Services {
-    watches: Mutex<HashMap<String, JoinHandle<()>>>,
+    /// Per window: the active watch's id and the task that forwards it.
+    watches: Mutex<HashMap<String, (u64, JoinHandle<()>)>>,
     offered: Mutex<HashSet<String>>,
 }
 
 impl Services {
-    fn replace_watch(&self, window: &str, task: Option<JoinHandle<()>>) {
+    fn replace_watch(&self, window: &str, task: Option<(u64, JoinHandle<()>)>) {
         let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
         // Aborting the task drops its ServiceWatch: its apiserver watches close.
-        if let Some(old) = watches.remove(window) {
+        if let Some((_, old)) = watches.remove(window) {
             old.abort();
         }
         if let Some(task) = task {
             watches.insert(window.to_owned(), task);
+        }
+    }
+
+    /// Ends the window's watch if it is still `id` (a late "stop" from a
+    /// view that left must not end the watch of the view that came next).
+    fn end_watch(&self, window: &str, id: u64) {
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        if watches
+            .get(window)
+            .is_some_and(|(current, _)| *current == id)
+            && let Some((_, task)) = watches.remove(window)
+        {
+            task.abort();
         }
     }
 
@@ -148,7 +162,7 @@ pub async fn watch_services(
             ipc::emit_to(&app, &label, SERVICES_CHANGED, &update);
         }
     });
-    services.replace_watch(window.label(), Some(task));
+    services.replace_watch(window.label(), Some((id, task)));
     tracing::debug!(
         "window {} watches the services of {context} (watch {id})",
         window.label()
@@ -156,10 +170,15 @@ pub async fn watch_services(
     reply("watch_services", Ok::<_, String>(id))
 }
 
-/// Ends this window's service watch (no services on screen).
+/// Ends this window's service watch `id` (its services left the screen);
+/// a newer watch of the window is kept.
 #[tauri::command]
-pub async fn unwatch_services(window: WebviewWindow, services: Svc<'_>) -> Result<(), String> {
-    services.replace_watch(window.label(), None);
+pub async fn unwatch_services(
+    window: WebviewWindow,
+    services: Svc<'_>,
+    id: u64,
+) -> Result<(), String> {
+    services.end_watch(window.label(), id);
     reply("unwatch_services", Ok::<_, String>(()))
 }
 

@@ -17,7 +17,7 @@ use crate::setup::{
 
 /// WebDriver key codes.
 const TAB: &str = "\u{E004}";
-const ARROW_RIGHT: &str = "\u{E014}";
+const END: &str = "\u{E010}";
 /// Names the focused element (test id, `option:NAME`, or `language`) and
 /// says whether its focus ring shows.
 const FOCUSED: &str = "const e = document.activeElement; \
@@ -158,7 +158,7 @@ fn unreachable_fixture_contexts_show_a_failed_dot_and_say_why() {
     session.screenshot("status-light-en-large.png");
 
     // By keyboard alone: Tab reaches every control with a visible focus ring,
-    // and ArrowRight on the tabs opens the Config tab.
+    // and End on the tabs opens the Config tab (the last one).
     session.execute("document.activeElement.blur(); return '';");
     let mut reached = Vec::new();
     for _ in 0..8 {
@@ -192,7 +192,7 @@ fn unreachable_fixture_contexts_show_a_failed_dot_and_say_why() {
         ],
         "Tab order"
     );
-    session.press_keys(&[ARROW_RIGHT]);
+    session.press_keys(&[END]);
     let config = session.wait_for("[data-testid=config-text]", 1, WAIT);
     let yaml = session.text(&config[0]);
     assert!(yaml.contains("kind-porthole"), "config view: {yaml}");

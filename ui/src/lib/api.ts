@@ -96,9 +96,9 @@ export function watchServices(context: string, query: ServiceQuery): Promise<num
   return invoke<number>("watch_services", { context, query });
 }
 
-/** Ends this window's service watch (no services on screen). */
-export function unwatchServices(): Promise<void> {
-  return invoke<void>("unwatch_services");
+/** Ends this window's service watch `id` (a newer watch is kept). */
+export function unwatchServices(id: number): Promise<void> {
+  return invoke<void>("unwatch_services", { id });
 }
 
 export function serviceDetails(

@@ -131,4 +131,13 @@ describe("ServicesView", () => {
     await fireEvent.keyDown(screen.getByTestId("service-drawer"), { key: "Escape" });
     expect(screen.queryByTestId("service-drawer")).toBeNull();
   });
+
+  it("ends its own watch when it leaves the screen", async () => {
+    const { backend } = fakeBackend(listed);
+    const { unmount } = render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    await Promise.resolve();
+    unmount();
+    expect(backend.unwatchServices).toHaveBeenCalledWith(1);
+  });
 });
