@@ -11,6 +11,7 @@ fn main() {
         "add_kubeconfig",
         "remove_kubeconfig",
         "set_extra_path_dirs",
+        "set_browser_command",
         "proxy_status",
         "start_proxy",
         "stop_proxy",

@@ -114,6 +114,17 @@ pub async fn set_extra_path_dirs(ws: Ws<'_>, dirs: Vec<String>) -> Result<Settin
     reply("set_extra_path_dirs", result)
 }
 
+/// Sets the command that opens services in the browser (`{url}` for the
+/// URL, else it is added last; empty: the system's default browser).
+#[tauri::command]
+pub async fn set_browser_command(ws: Ws<'_>, command: String) -> Result<Settings, String> {
+    let result = ws
+        .set_browser_command(command)
+        .await
+        .map_err(|e| e.to_string());
+    reply("set_browser_command", result)
+}
+
 /// The local proxy's status as of now (changes arrive as `proxy-status`
 /// events, request counts included).
 #[tauri::command]

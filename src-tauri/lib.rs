@@ -40,6 +40,7 @@ pub fn run() {
             commands::add_kubeconfig,
             commands::remove_kubeconfig,
             commands::set_extra_path_dirs,
+            commands::set_browser_command,
             commands::proxy_status,
             commands::start_proxy,
             commands::stop_proxy,

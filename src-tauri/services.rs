@@ -242,7 +242,7 @@ async fn open(ws: &Workspace, services: &Services, url: &str) -> Result<(), Stri
             ));
         }
     }
-    launch(url)
+    launch(url, &ws.settings().browser_command)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -296,10 +296,11 @@ fn api_link(path: &str) -> bool {
     }
 }
 
-/// Hands `url` to `PORTHOLE_BROWSER`'s command, else to the system's opener.
-fn launch(url: &str) -> Result<(), String> {
-    match std::env::var(BROWSER_ENV) {
-        Ok(command) if !command.trim().is_empty() => {
+/// Hands `url` to `PORTHOLE_BROWSER`'s command (scripts and tests), else
+/// to the browser command from settings, else to the system's opener.
+fn launch(url: &str, setting: &str) -> Result<(), String> {
+    match chosen_command(std::env::var(BROWSER_ENV).ok(), setting) {
+        Some(command) => {
             let argv = browser_argv(&command, url);
             let (program, args) = argv.split_first().ok_or("empty browser command")?;
             let mut child = Command::new(program)
@@ -311,9 +312,15 @@ fn launch(url: &str) -> Result<(), String> {
             std::thread::spawn(move || child.wait());
             Ok(())
         }
-        _ => open::that_detached(url)
+        None => open::that_detached(url)
             .map_err(|e| format!("cannot open the system browser: {e}; copy the link instead")),
     }
+}
+
+/// `PORTHOLE_BROWSER` wins over the setting; blank means unset.
+fn chosen_command(env: Option<String>, setting: &str) -> Option<String> {
+    env.filter(|c| !c.trim().is_empty())
+        .or_else(|| Some(setting.trim().to_owned()).filter(|c| !c.is_empty()))
 }
 
 /// The browser command's words, `{url}` replaced, else the URL appended.
@@ -333,6 +340,19 @@ fn browser_argv(command: &str, url: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_beats_the_setting_and_blank_means_the_system_browser() {
+        assert_eq!(
+            chosen_command(Some("rec {url}".into()), "firefox").as_deref(),
+            Some("rec {url}")
+        );
+        assert_eq!(
+            chosen_command(Some("  ".into()), "firefox").as_deref(),
+            Some("firefox")
+        );
+        assert_eq!(chosen_command(None, "  "), None);
+    }
 
     const SPA: &str = "http://5601.kibana-logging.kube-system.porthole-admin.localhost:8001/";
 

@@ -86,12 +86,46 @@ pub struct Session {
     id: String,
     driver: Child,
     pub log_path: PathBuf,
-    _one_app: MutexGuard<'static, ()>,
+    /// Held for the session's life; an `Option` so a failed start can hand
+    /// it to the retry.
+    one_app: Option<MutexGuard<'static, ()>>,
 }
 
 impl Session {
     pub fn start(launch: Launch<'_>) -> Session {
-        let one_app = one_app_at_a_time();
+        let mut one_app = Some(one_app_at_a_time());
+        // On a loaded machine WebKit can miss the driver's session timeout
+        // once; a fresh driver gets one more chance before the test fails.
+        for attempt in 1..=2 {
+            let mut session = Self::spawn_driver(&launch, one_app.take());
+            let app = env!("CARGO_BIN_EXE_porthole");
+            let created = session.try_call(
+                "POST",
+                "/session",
+                Some(json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})),
+            );
+            match created {
+                Ok(created) => {
+                    session.id = created["sessionId"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no session id in {created}"))
+                        .to_owned();
+                    return session;
+                }
+                Err(e) if attempt == 1 => {
+                    eprintln!(
+                        "POST /session failed ({e}); retrying once with a fresh driver (log: {})",
+                        session.log_path.display()
+                    );
+                    one_app = session.one_app.take();
+                }
+                Err(e) => panic!("POST /session: {e}; see {}", session.log_path.display()),
+            }
+        }
+        unreachable!("the second attempt returns or panics")
+    }
+
+    fn spawn_driver(launch: &Launch<'_>, one_app: Option<MutexGuard<'static, ()>>) -> Session {
         let tauri_driver = check_prerequisites();
         let port = free_port();
         let native_port = free_port();
@@ -124,19 +158,9 @@ impl Session {
             id: String::new(),
             driver,
             log_path,
-            _one_app: one_app,
+            one_app,
         };
         session.wait_for_driver();
-        let app = env!("CARGO_BIN_EXE_porthole");
-        let created = session.call(
-            "POST",
-            "/session",
-            Some(json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})),
-        );
-        session.id = created["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session id in {created}"))
-            .to_owned();
         session
     }
 

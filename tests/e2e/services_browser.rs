@@ -1,6 +1,6 @@
 //! The main flow against the real control plane, ending in a real browser:
 //! pick a context, see its services, click a port; the app hands the URL
-//! to the browser command (`PORTHOLE_BROWSER`, here a recorder script), and
+//! to the browser command (the settings' `browserCommand`, here a recorder script), and
 //! headless Chromium loads that URL through the app's own proxy (started by
 //! the click: it is off at launch). The SPA fixture shows its known text
 //! (root-relative assets and fetches work on the service's origin), the
@@ -41,14 +41,19 @@ fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
     let port = free_port();
     let settings_dir = home.path().join(".config/porthole");
     std::fs::create_dir_all(&settings_dir).expect("create the settings dir");
-    std::fs::write(
-        settings_dir.join("settings.json"),
-        serde_json::json!({"proxy": {"port": port, "startWithApp": false}}).to_string(),
-    )
-    .expect("write settings.json");
-    // The "browser": a script that writes the URL it is given to a file.
+    // The "browser": a script that writes the URL it is given to a file,
+    // set as the browser command in Porthole's settings.
     let recorded = home.path().join("opened-urls.txt");
     let recorder = home.path().join("record-browser.sh");
+    std::fs::write(
+        settings_dir.join("settings.json"),
+        serde_json::json!({
+            "proxy": {"port": port, "startWithApp": false},
+            "browserCommand": format!("{} {{url}}", recorder.display()),
+        })
+        .to_string(),
+    )
+    .expect("write settings.json");
     std::fs::write(
         &recorder,
         format!(
@@ -61,7 +66,6 @@ fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
 
     let mut env = hermetic_env(home.path(), kubeconfig.display().to_string(), "en");
     without_plugins(home.path(), &mut env);
-    env.push(("PORTHOLE_BROWSER", recorder.display().to_string()));
     env.push((
         "PORTHOLE_LOG",
         "info,porthole=debug,porthole_app=debug,porthole_core=debug".to_owned(),

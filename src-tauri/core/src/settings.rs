@@ -28,6 +28,9 @@ pub struct Settings {
     pub extra_path_dirs: Vec<String>,
     /// The local proxy.
     pub proxy: ProxySettings,
+    /// The command that opens a service in the browser (`{url}` stands for
+    /// the URL, else it is added last); empty: the system's default browser.
+    pub browser_command: String,
 }
 
 /// The local proxy's settings.
@@ -224,6 +227,13 @@ impl SettingsStore {
     pub async fn set_extra_path_dirs(&mut self, dirs: Vec<String>) -> Result<(), SettingsError> {
         let mut next = self.settings.clone();
         next.extra_path_dirs = dirs.into_iter().filter(|d| !d.trim().is_empty()).collect();
+        self.save(next).await
+    }
+
+    /// Sets the browser command (trimmed; empty = the system's browser).
+    pub async fn set_browser_command(&mut self, command: String) -> Result<(), SettingsError> {
+        let mut next = self.settings.clone();
+        next.browser_command = command.trim().to_owned();
         self.save(next).await
     }
 

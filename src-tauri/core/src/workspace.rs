@@ -412,6 +412,15 @@ impl Workspace {
         watch
     }
 
+    /// Sets the command that opens services in the browser (empty: the
+    /// system's default browser).
+    pub async fn set_browser_command(&self, command: String) -> Result<Settings, WorkspaceError> {
+        let mut store = self.shared.settings.lock().await;
+        store.set_browser_command(command).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        Ok(store.settings().clone())
+    }
+
     /// Sets the extra directories searched for exec plugins; clients are
     /// rebuilt and probed again with the new search path.
     pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {

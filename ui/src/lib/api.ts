@@ -62,6 +62,11 @@ export function setExtraPathDirs(dirs: string[]): Promise<Settings> {
   return invoke<Settings>("set_extra_path_dirs", { dirs });
 }
 
+/** The command that opens services in the browser ("" = the system's browser). */
+export function setBrowserCommand(command: string): Promise<Settings> {
+  return invoke<Settings>("set_browser_command", { command });
+}
+
 /** The local proxy's status as of now (changes arrive through `onProxyStatus`). */
 export function proxyStatus(): Promise<ProxyStatus> {
   return invoke<ProxyStatus>("proxy_status");

@@ -19,4 +19,9 @@ extraPathDirs: Array<string>,
 /**
  * The local proxy.
  */
-proxy: ProxySettings, };
+proxy: ProxySettings, 
+/**
+ * The command that opens a service in the browser (`{url}` stands for
+ * the URL, else it is added last); empty: the system's default browser.
+ */
+browserCommand: string, };

@@ -152,6 +152,13 @@ export const en = {
   settings: "Settings",
   settingsTitle: "Settings",
   closeSettings: "Back to the context",
+  browserCommand: "Browser",
+  browserCommandHint:
+    "The command that opens services, e.g. firefox --new-tab {url}. {url} stands for the link; without it the link is added at the end. Leave empty for the system's default browser.",
+  browserCommandInput: "Browser command",
+  browserCommandSave: "Save",
+  browserCommandSaved: "Saved: services open with this command.",
+  browserCommandSystem: "Saved: services open in the system's default browser.",
   extraPath: "Extra PATH directories",
   extraPathHint:
     "Folders searched for exec plugins (aws, gke-gcloud-auth-plugin, kubelogin, …) after your login shell's PATH.",

@@ -143,6 +143,13 @@ export const zhCN: Messages = {
   settings: "设置",
   settingsTitle: "设置",
   closeSettings: "返回上下文",
+  browserCommand: "浏览器",
+  browserCommandHint:
+    "用于打开服务的命令，例如 firefox --new-tab {url}。{url} 代表链接；若不写，链接会加在命令末尾。留空则使用系统默认浏览器。",
+  browserCommandInput: "浏览器命令",
+  browserCommandSave: "保存",
+  browserCommandSaved: "已保存：服务将用此命令打开。",
+  browserCommandSystem: "已保存：服务将在系统默认浏览器中打开。",
   extraPath: "额外的 PATH 目录",
   extraPathHint: "在登录 shell 的 PATH 之后，用于查找 exec 插件（aws、gke-gcloud-auth-plugin、kubelogin 等）的文件夹。",
   extraPathEmpty: "暂无。",
