@@ -13,7 +13,6 @@
 //! PATH (exec plugins need it), builds the clients and probes them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -22,9 +21,6 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{Notify, broadcast, watch};
 
-use crate::auth::ExecEnv;
-use crate::auth::exec::DEFAULT_TIMEOUT as EXEC_TIMEOUT;
-use crate::cluster::connect::Timeouts;
 use crate::cluster::probe::{self, probe_all};
 use crate::cluster::{
     ClientEnv, ClusterClient, ClusterProblem, ContextStatus, StatusUpdate, client_for_context,
@@ -602,7 +598,7 @@ impl Shared {
         }
     }
 
-    async fn client_env(&self) -> ClientEnv {
+    fn client_env(&self) -> ClientEnv {
         let extra: Vec<PathBuf> = lock(&self.settings_now)
             .extra_path_dirs
             .iter()
@@ -612,25 +608,14 @@ impl Shared {
             Some(resolved) => resolved.search_path(&extra),
             None => shell_path::process_search_path(std::env::var_os("PATH").as_deref(), &extra),
         };
-        ClientEnv {
-            exec: ExecEnv {
-                search_path: search,
-                stdin_is_terminal: std::io::stdin().is_terminal(),
-                timeout: EXEC_TIMEOUT,
-            },
-            timeouts: Timeouts {
-                connect: self.options.probe_timeout.mul_f32(0.75),
-                tls_handshake: self.options.probe_timeout.mul_f32(0.75),
-            },
-            response_timeout: Duration::from_secs(30),
-        }
+        ClientEnv::new(search, self.options.probe_timeout, Duration::from_secs(30))
     }
 
     /// Builds a client for every context of the snapshot whose inputs
     /// changed (every context when `force`) and probes them all.
     async fn rebuild_and_probe(&self, force: bool) {
         let snapshot = self.snapshot();
-        let env = self.client_env().await;
+        let env = self.client_env();
         let previous = lock(&self.clients).clone();
         let mut built = Vec::with_capacity(snapshot.list.contexts.len());
         let mut clients = HashMap::new();

@@ -304,12 +304,12 @@ impl OidcAuth {
 
 /// The innermost useful message of a client error (the connect step's).
 fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    if let Some(connect) = crate::cluster::connect::ConnectError::find_in(e) {
+        return connect.to_string();
+    }
     let mut last = e.to_string();
+    let mut current = e.source();
     while let Some(err) = current {
-        if let Some(connect) = err.downcast_ref::<crate::cluster::connect::ConnectError>() {
-            return connect.to_string();
-        }
         last = err.to_string();
         current = err.source();
     }

@@ -5,10 +5,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::ExecEnv;
-use crate::auth::exec::DEFAULT_TIMEOUT as EXEC_TIMEOUT;
 use crate::cluster::ClientEnv;
-use crate::cluster::connect::Timeouts;
 use crate::shell_path::{self, ResolvedPath};
 
 /// `timeout` bounds connecting and the TLS handshake (three quarters of
@@ -21,16 +18,5 @@ pub async fn client_env(timeout: Duration, extra_path_dirs: &[PathBuf]) -> Clien
     } else {
         ResolvedPath::resolve_for_this_process(shell_path::DEFAULT_TIMEOUT).await
     };
-    ClientEnv {
-        exec: ExecEnv {
-            search_path: resolved.search_path(extra_path_dirs),
-            stdin_is_terminal: std::io::stdin().is_terminal(),
-            timeout: EXEC_TIMEOUT,
-        },
-        timeouts: Timeouts {
-            connect: timeout.mul_f32(0.75),
-            tls_handshake: timeout.mul_f32(0.75),
-        },
-        response_timeout: timeout,
-    }
+    ClientEnv::new(resolved.search_path(extra_path_dirs), timeout, timeout)
 }

@@ -27,6 +27,7 @@ use crate::auth::{
 use crate::kubeconfig::MergedKubeconfig;
 use crate::kubeconfig::lines::{EntryList, line_in_file};
 use crate::redact::url_with_password_redacted;
+use crate::shell_path::SearchPath;
 
 /// Everything about the environment a client needs besides the kubeconfig.
 #[derive(Debug, Clone)]
@@ -35,6 +36,31 @@ pub struct ClientEnv {
     pub timeouts: Timeouts,
     /// Longest wait for response headers (not for a streamed body).
     pub response_timeout: Duration,
+}
+
+impl ClientEnv {
+    /// Plugins found on `search_path`; connecting and the TLS handshake each
+    /// get three quarters of `probe_timeout`, so they fail with their own
+    /// precise error before a probe with that timeout gives up.
+    pub fn new(
+        search_path: SearchPath,
+        probe_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Self {
+        use std::io::IsTerminal as _;
+        Self {
+            exec: ExecEnv {
+                search_path,
+                stdin_is_terminal: std::io::stdin().is_terminal(),
+                timeout: crate::auth::exec::DEFAULT_TIMEOUT,
+            },
+            timeouts: Timeouts {
+                connect: probe_timeout.mul_f32(0.75),
+                tls_handshake: probe_timeout.mul_f32(0.75),
+            },
+            response_timeout,
+        }
+    }
 }
 
 /// Where a problem is: the file and field path, for the message.

@@ -374,12 +374,8 @@ fn clone_parts(parts: &http::request::Parts) -> http::request::Parts {
 
 /// Finds the connect step's own error inside hyper's.
 fn classify_hyper(e: hyper_util::client::legacy::Error) -> ClientError {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(err) = current {
-        if let Some(connect) = err.downcast_ref::<ConnectError>() {
-            return ClientError::Connect(connect.clone());
-        }
-        current = err.source();
+    if let Some(connect) = ConnectError::find_in(&e) {
+        return ClientError::Connect(connect.clone());
     }
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);

@@ -93,6 +93,21 @@ pub enum ConnectError {
     TlsTimeout { address: String, seconds: u32 },
 }
 
+impl ConnectError {
+    /// The connect step's own error inside another error's source chain
+    /// (hyper wraps it).
+    pub fn find_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a ConnectError> {
+        let mut current = Some(error);
+        while let Some(err) = current {
+            if let Some(connect) = err.downcast_ref::<ConnectError>() {
+                return Some(connect);
+            }
+            current = err.source();
+        }
+        None
+    }
+}
+
 /// Opens connections for hyper's pool.
 #[derive(Clone)]
 pub struct Connector {

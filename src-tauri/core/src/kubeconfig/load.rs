@@ -101,32 +101,9 @@ pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
     super::snapshot::load_snapshot(sources).await.list
 }
 
-/// Reads one file off the async runtime (kube's reader is blocking) and
-/// classifies what went wrong.
-pub async fn read_file(path: &Path) -> Result<Kubeconfig, FileProblem> {
-    let owned = path.to_path_buf();
-    let result = tokio::task::spawn_blocking(move || Kubeconfig::read_from(&owned)).await;
-    let path = path.to_path_buf();
-    match result {
-        Ok(Ok(config)) => Ok(config),
-        Ok(Err(KubeconfigError::ReadConfig(source, _))) => {
-            if source.kind() == io::ErrorKind::NotFound {
-                Err(FileProblem::NotFound { path })
-            } else {
-                Err(FileProblem::Unreadable { path, source })
-            }
-        }
-        Ok(Err(e)) => Err(FileProblem::Malformed {
-            path,
-            reason: strip_quoted_values(&parse_reason(&e)),
-        }),
-        Err(_) => Err(FileProblem::ReaderFailed { path }),
-    }
-}
-
 /// Reads one file keeping every path in it exactly as written: what
 /// `kubectl config view` shows (kubectl's `config` verbs never resolve
-/// paths). Connecting needs [`read_file`], which resolves them.
+/// paths); connecting resolves them per entry (`cluster::build`).
 ///
 /// JSON files are parsed as JSON (YAML parsers reject the tab indentation
 /// that JSON allows); anything else as YAML.
