@@ -17,6 +17,8 @@ fn main() {
         "stop_proxy",
         "set_proxy_settings",
         "list_namespaces",
+        "add_namespace",
+        "remove_namespace",
         "watch_services",
         "unwatch_services",
         "service_details",

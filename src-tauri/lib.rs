@@ -46,6 +46,8 @@ pub fn run() {
             commands::stop_proxy,
             commands::set_proxy_settings,
             services::list_namespaces,
+            services::add_namespace,
+            services::remove_namespace,
             services::watch_services,
             services::unwatch_services,
             services::service_details,

@@ -9,11 +9,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use porthole_core::discovery::{
-    ClusterInfoView, ExternalEndpoint, NamespaceList, ServiceDetails, ServiceListChange,
-    ServiceQuery, ServiceView,
+    ClusterInfoView, ExternalEndpoint, NamespaceList, OpenOutcome, ServiceDetails,
+    ServiceListChange, ServiceQuery, ServiceView,
 };
 use porthole_core::proxy::ProxyStatus;
 use porthole_core::proxy::names::{HostName, parse_host};
+use porthole_core::settings::{BROWSER_ENV, BrowserCommandOrigin, browser_argv};
 use porthole_core::urls::{NotProxyable, PortAccess};
 use porthole_core::workspace::Workspace;
 use tauri::async_runtime::JoinHandle;
@@ -23,9 +24,6 @@ use crate::ipc::{self, reply};
 
 /// The event carrying a watch's updates (see `ui/src/lib/api.ts`).
 pub const SERVICES_CHANGED: &str = "services-changed";
-/// The environment variable naming the browser command (`{url}` or the
-/// last argument gets the URL); the end-to-end tests record with it.
-pub const BROWSER_ENV: &str = "PORTHOLE_BROWSER";
 
 /// The shell's discovery state: each window's active watch, and the
 /// external URLs discovery has shown (the ones `open_url` may open).
@@ -118,14 +116,48 @@ fn discovery(ws: &Workspace, context: &str) -> Result<porthole_core::discovery::
     })
 }
 
-/// The namespaces for the selector (the context's namespace when listing is refused).
+/// The namespaces for the selector, with the ones the user added for the
+/// context (the context's namespace and those when listing is refused).
 #[tauri::command]
 pub async fn list_namespaces(ws: Ws<'_>, context: String) -> Result<NamespaceList, String> {
     let result = match discovery(&ws, &context) {
-        Ok(d) => Ok(d.namespaces(&[]).await),
+        Ok(d) => {
+            let added = ws.settings().added_namespaces_for(context.trim()).to_vec();
+            Ok(d.namespaces(&added).await)
+        }
         Err(e) => Err(e),
     };
     reply("list_namespaces", result)
+}
+
+/// Remembers a namespace the user added by hand for `context` (a user who
+/// may not list namespaces names the ones it may read); returns the
+/// context's added namespaces.
+#[tauri::command]
+pub async fn add_namespace(
+    ws: Ws<'_>,
+    context: String,
+    namespace: String,
+) -> Result<Vec<String>, String> {
+    let result = ws
+        .add_namespace(&context, &namespace)
+        .await
+        .map_err(|e| e.to_string());
+    reply("add_namespace", result)
+}
+
+/// Forgets a namespace added for `context`; returns the ones left.
+#[tauri::command]
+pub async fn remove_namespace(
+    ws: Ws<'_>,
+    context: String,
+    namespace: String,
+) -> Result<Vec<String>, String> {
+    let result = ws
+        .remove_namespace(&context, &namespace)
+        .await
+        .map_err(|e| e.to_string());
+    reply("remove_namespace", result)
 }
 
 /// Starts the live service list of `context` for this window, replacing
@@ -139,11 +171,18 @@ pub async fn watch_services(
     ws: Ws<'_>,
     services: Svc<'_>,
     context: String,
-    query: ServiceQuery,
+    mut query: ServiceQuery,
 ) -> Result<u64, String> {
     let context = context.trim().to_owned();
     if context.is_empty() {
         return reply("watch_services", Err("no context name given"));
+    }
+    // The namespaces added in settings count even when the page has not
+    // read them yet.
+    for ns in ws.settings().added_namespaces_for(&context) {
+        if !query.added_namespaces.contains(ns) {
+            query.added_namespaces.push(ns.clone());
+        }
     }
     // The old watch ends before the new one starts.
     services.replace_watch(window.label(), None);
@@ -223,26 +262,93 @@ pub async fn cluster_info(
 }
 
 /// Opens a link Porthole built in the system browser (or the browser
-/// command of `PORTHOLE_BROWSER`). A Porthole URL while the proxy is off
-/// starts the proxy first.
+/// command of `PORTHOLE_BROWSER` or the settings). A Porthole link while the
+/// proxy is off starts the proxy first — unless the proxy settings say to
+/// ask: then nothing happens and the answer says so, and the UI asks again
+/// with `start_proxy` once the user agreed.
 #[tauri::command]
-pub async fn open_url(ws: Ws<'_>, services: Svc<'_>, url: String) -> Result<(), String> {
-    let result = open(&ws, &services, &url).await;
+pub async fn open_url(
+    ws: Ws<'_>,
+    services: Svc<'_>,
+    url: String,
+    start_proxy: Option<bool>,
+) -> Result<OpenOutcome, String> {
+    let result = open(&ws, &services, &url, start_proxy.unwrap_or(false)).await;
     reply("open_url", result)
 }
 
-async fn open(ws: &Workspace, services: &Services, url: &str) -> Result<(), String> {
-    let port = ws.settings().proxy.port;
-    let kind = classify(url, port, |u| services.offered(u))?;
-    if kind == Kind::Porthole && !matches!(ws.proxy_status(), ProxyStatus::Running { .. }) {
-        tracing::info!("opening {url}: starting the proxy first");
-        if let ProxyStatus::Failed { message, .. } = ws.start_proxy().await {
-            return Err(format!(
-                "the local proxy could not start, so the link would not load: {message}"
-            ));
+async fn open(
+    ws: &Workspace,
+    services: &Services,
+    url: &str,
+    consent: bool,
+) -> Result<OpenOutcome, String> {
+    let settings = ws.settings();
+    let kind = classify(url, settings.proxy.port, |u| services.offered(u))?;
+    // A broken browser command is told before anything starts.
+    let launcher = launcher(
+        std::env::var(BROWSER_ENV).ok(),
+        &settings.browser_command,
+        url,
+    )
+    .map_err(|e| format!("{e}; the link was not opened"))?;
+    let running = matches!(ws.proxy_status(), ProxyStatus::Running { .. });
+    match step(&kind, running, settings.proxy.ask_before_starting, consent) {
+        Step::Open => {}
+        Step::Ask => {
+            tracing::info!("opening {url}: the proxy is off, asking first");
+            return Ok(OpenOutcome::ProxyOffAskFirst {
+                target: target_of(url),
+            });
+        }
+        Step::StartThenOpen => {
+            tracing::info!("opening {url}: starting the proxy first");
+            if let ProxyStatus::Failed { message, .. } = ws.start_proxy().await {
+                return Err(format!(
+                    "the local proxy could not start, so the link would not load: {message}"
+                ));
+            }
         }
     }
-    launch(url, &ws.settings().browser_command)
+    launch(launcher, url)?;
+    Ok(OpenOutcome::Opened)
+}
+
+/// What opening a link takes first.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Hand it to the browser now.
+    Open,
+    /// Start the proxy, then open.
+    StartThenOpen,
+    /// Nothing yet: the user is asked whether to start the proxy.
+    Ask,
+}
+
+/// External links open as they are; Porthole links need the proxy, which
+/// starts without asking unless the settings say to ask (and the user has
+/// not agreed yet).
+fn step(kind: &Kind, proxy_running: bool, ask_before_starting: bool, consent: bool) -> Step {
+    match kind {
+        Kind::External => Step::Open,
+        Kind::Porthole if proxy_running => Step::Open,
+        Kind::Porthole if ask_before_starting && !consent => Step::Ask,
+        Kind::Porthole => Step::StartThenOpen,
+    }
+}
+
+/// What a Porthole link opens, for the question: `namespace/service:port`,
+/// else the link.
+fn target_of(url: &str) -> String {
+    let host = Url::parse(url.trim())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    match host.as_deref().map(parse_host) {
+        Some(Ok(HostName::Service { target, .. })) => {
+            format!("{}/{}:{}", target.namespace, target.service, target.port)
+        }
+        _ => url.trim().to_owned(),
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -296,12 +402,32 @@ fn api_link(path: &str) -> bool {
     }
 }
 
-/// Hands `url` to `PORTHOLE_BROWSER`'s command (scripts and tests), else
-/// to the browser command from settings, else to the system's opener.
-fn launch(url: &str, setting: &str) -> Result<(), String> {
-    match chosen_command(std::env::var(BROWSER_ENV).ok(), setting) {
-        Some(command) => {
-            let argv = browser_argv(&command, url);
+/// How a link is opened.
+#[derive(Debug, PartialEq, Eq)]
+enum Launcher {
+    /// A browser command's program and arguments (the URL in them).
+    Command(Vec<String>),
+    /// The system's opener (xdg-open, open, start).
+    System,
+}
+
+/// `PORTHOLE_BROWSER`'s command (scripts and tests), else the browser
+/// command from settings, else the system's opener. A command that does
+/// not split into words is an error naming where it came from.
+fn launcher(env: Option<String>, setting: &str, url: &str) -> Result<Launcher, String> {
+    match chosen_command(env, setting) {
+        Some((command, origin)) => browser_argv(&command, url, origin)
+            .map(Launcher::Command)
+            .map_err(|e| e.to_string()),
+        None => Ok(Launcher::System),
+    }
+}
+
+/// Runs the browser command directly (never through a shell), or the
+/// system's opener.
+fn launch(launcher: Launcher, url: &str) -> Result<(), String> {
+    match launcher {
+        Launcher::Command(argv) => {
             let (program, args) = argv.split_first().ok_or("empty browser command")?;
             let mut child = Command::new(program)
                 .args(args)
@@ -312,29 +438,20 @@ fn launch(url: &str, setting: &str) -> Result<(), String> {
             std::thread::spawn(move || child.wait());
             Ok(())
         }
-        None => open::that_detached(url)
+        Launcher::System => open::that_detached(url)
             .map_err(|e| format!("cannot open the system browser: {e}; copy the link instead")),
     }
 }
 
 /// `PORTHOLE_BROWSER` wins over the setting; blank means unset.
-fn chosen_command(env: Option<String>, setting: &str) -> Option<String> {
+fn chosen_command(env: Option<String>, setting: &str) -> Option<(String, BrowserCommandOrigin)> {
     env.filter(|c| !c.trim().is_empty())
-        .or_else(|| Some(setting.trim().to_owned()).filter(|c| !c.is_empty()))
-}
-
-/// The browser command's words, `{url}` replaced, else the URL appended.
-fn browser_argv(command: &str, url: &str) -> Vec<String> {
-    let words: Vec<&str> = command.split_whitespace().collect();
-    if words.iter().any(|w| w.contains("{url}")) {
-        words.iter().map(|w| w.replace("{url}", url)).collect()
-    } else {
-        words
-            .iter()
-            .map(|w| (*w).to_owned())
-            .chain([url.to_owned()])
-            .collect()
-    }
+        .map(|c| (c, BrowserCommandOrigin::Environment))
+        .or_else(|| {
+            Some(setting.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .map(|c| (c, BrowserCommandOrigin::Setting))
+        })
 }
 
 #[cfg(test)]
@@ -343,15 +460,81 @@ mod tests {
 
     #[test]
     fn the_environment_beats_the_setting_and_blank_means_the_system_browser() {
+        use BrowserCommandOrigin::{Environment, Setting};
         assert_eq!(
-            chosen_command(Some("rec {url}".into()), "firefox").as_deref(),
-            Some("rec {url}")
+            chosen_command(Some("rec {url}".into()), "firefox"),
+            Some(("rec {url}".to_owned(), Environment))
         );
         assert_eq!(
-            chosen_command(Some("  ".into()), "firefox").as_deref(),
-            Some("firefox")
+            chosen_command(Some("  ".into()), "firefox"),
+            Some(("firefox".to_owned(), Setting))
         );
         assert_eq!(chosen_command(None, "  "), None);
+        assert_eq!(launcher(None, "", "http://a/"), Ok(Launcher::System));
+    }
+
+    #[test]
+    fn a_quoted_browser_command_keeps_its_words_and_a_broken_one_names_its_source() {
+        assert_eq!(
+            launcher(
+                None,
+                "'/opt/My Browser/browser' --profile \"a b\"",
+                "http://a/"
+            ),
+            Ok(Launcher::Command(vec![
+                "/opt/My Browser/browser".into(),
+                "--profile".into(),
+                "a b".into(),
+                "http://a/".into()
+            ]))
+        );
+        let err =
+            launcher(None, "'/opt/My Browser/browser {url}", "http://a/").expect_err("open quote");
+        assert!(err.starts_with("browserCommand: the ' quote"), "{err}");
+        let err =
+            launcher(Some("rec \"{url}".into()), "firefox", "http://a/").expect_err("open quote");
+        assert!(err.starts_with("$PORTHOLE_BROWSER: the \" quote"), "{err}");
+    }
+
+    #[test]
+    fn a_porthole_link_starts_the_proxy_or_asks_per_the_setting() {
+        let p = &Kind::Porthole;
+        // (running, ask before starting, the user agreed) → step
+        assert_eq!(step(p, true, false, false), Step::Open);
+        assert_eq!(
+            step(p, true, true, false),
+            Step::Open,
+            "running: no question"
+        );
+        assert_eq!(
+            step(p, false, false, false),
+            Step::StartThenOpen,
+            "the default"
+        );
+        assert_eq!(step(p, false, true, false), Step::Ask);
+        assert_eq!(step(p, false, true, true), Step::StartThenOpen, "agreed");
+        for (running, ask, consent) in [
+            (false, true, false),
+            (false, false, true),
+            (true, true, true),
+        ] {
+            assert_eq!(
+                step(&Kind::External, running, ask, consent),
+                Step::Open,
+                "external links never need the proxy"
+            );
+        }
+    }
+
+    #[test]
+    fn the_question_names_the_service() {
+        assert_eq!(target_of(SPA), "kube-system/kibana-logging:5601");
+        assert_eq!(
+            target_of("http://https--https.secure.default.porthole-admin.localhost:8001/"),
+            "default/secure:https"
+        );
+        let pod = "http://porthole-admin.localhost:8001/api/v1/namespaces/a/pods/p/proxy/";
+        assert_eq!(target_of(pod), pod);
     }
 
     const SPA: &str = "http://5601.kibana-logging.kube-system.porthole-admin.localhost:8001/";
@@ -396,17 +579,5 @@ mod tests {
         let lb = "http://lb.porthole.test/";
         assert_eq!(classify(lb, 8001, |u| u == lb), Ok(Kind::External));
         assert!(classify("ftp://lb.porthole.test/", 8001, |_| true).is_err());
-    }
-
-    #[test]
-    fn the_browser_command_gets_the_url() {
-        assert_eq!(
-            browser_argv("/bin/rec --to {url} x", "http://a/"),
-            ["/bin/rec", "--to", "http://a/", "x"]
-        );
-        assert_eq!(
-            browser_argv("firefox -new-tab", "http://a/"),
-            ["firefox", "-new-tab", "http://a/"]
-        );
     }
 }

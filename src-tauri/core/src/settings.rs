@@ -1,12 +1,15 @@
 //! Porthole's own settings (never the user's kubeconfig): kubeconfig files
-//! the user added in the app and extra directories to search for exec
-//! plugins. Stored as JSON in the platform config dir.
+//! the user added in the app, extra directories to search for exec
+//! plugins, the proxy's settings, the browser command and the namespaces
+//! added by hand per context. Stored as JSON in the platform config dir.
 //!
 //! A settings file that does not parse is never overwritten silently: the
 //! app starts with defaults and says so, and the first save moves the
 //! broken file aside (`settings.json.broken-<unix time>`) and says where.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -30,7 +33,21 @@ pub struct Settings {
     pub proxy: ProxySettings,
     /// The command that opens a service in the browser (`{url}` stands for
     /// the URL, else it is added last); empty: the system's default browser.
+    /// Split into words like a shell would (quotes, backslashes), never run
+    /// by one: see [`browser_argv`].
     pub browser_command: String,
+    /// Per context, namespaces the user added by hand (for users who may
+    /// not list namespaces): shown in the selector with the context's own.
+    pub added_namespaces: BTreeMap<String, Vec<String>>,
+}
+
+impl Settings {
+    /// The namespaces added by hand for `context` (none: empty).
+    pub fn added_namespaces_for(&self, context: &str) -> &[String] {
+        self.added_namespaces
+            .get(context)
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The local proxy's settings.
@@ -49,6 +66,9 @@ pub struct ProxySettings {
     /// Let `exec` and `attach` through (refused by default, as kubectl
     /// proxy does).
     pub allow_exec: bool,
+    /// Opening a service while the proxy is off asks first instead of
+    /// starting the proxy (off: it starts without asking).
+    pub ask_before_starting: bool,
 }
 
 impl Default for ProxySettings {
@@ -59,7 +79,20 @@ impl Default for ProxySettings {
             port: 8001,
             read_only: false,
             allow_exec: false,
+            ask_before_starting: false,
         }
+    }
+}
+
+impl ProxySettings {
+    /// Whether a running proxy must restart to serve with `other` (the
+    /// listener or what it lets through differs; the switches about when it
+    /// starts do not count).
+    pub fn serves_differently(&self, other: &Self) -> bool {
+        self.address != other.address
+            || self.port != other.port
+            || self.read_only != other.read_only
+            || self.allow_exec != other.allow_exec
     }
 }
 
@@ -97,6 +130,17 @@ pub enum SettingsError {
     KubeconfigUnreadable { path: PathBuf, source: io::Error },
     #[error("the settings task stopped unexpectedly")]
     TaskFailed,
+    #[error(transparent)]
+    BrowserCommand(#[from] BrowserCommandError),
+    #[error(
+        "namespace {namespace:?}: {problem} (a namespace name is a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+    )]
+    InvalidNamespace {
+        namespace: String,
+        problem: LabelProblem,
+    },
+    #[error("no context name given for the namespace")]
+    NoContext,
 }
 
 /// The settings file and what it holds. Methods that change settings save
@@ -231,10 +275,70 @@ impl SettingsStore {
     }
 
     /// Sets the browser command (trimmed; empty = the system's browser).
+    /// A command that does not split into words (an unclosed quote, a
+    /// lone backslash at the end) is refused and the old one kept.
     pub async fn set_browser_command(&mut self, command: String) -> Result<(), SettingsError> {
+        let command = command.trim();
+        if !command.is_empty() {
+            split_command(command, BrowserCommandOrigin::Setting)?;
+        }
         let mut next = self.settings.clone();
-        next.browser_command = command.trim().to_owned();
+        next.browser_command = command.to_owned();
         self.save(next).await
+    }
+
+    /// Remembers `namespace` for `context` (both trimmed). Refuses a name
+    /// that is not a DNS-1123 label. Returns false when it was already
+    /// there.
+    pub async fn add_namespace(
+        &mut self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<bool, SettingsError> {
+        let context = context.trim();
+        if context.is_empty() {
+            return Err(SettingsError::NoContext);
+        }
+        let namespace = namespace.trim();
+        check_namespace(namespace)?;
+        if self
+            .settings
+            .added_namespaces_for(context)
+            .iter()
+            .any(|n| n == namespace)
+        {
+            return Ok(false);
+        }
+        let mut next = self.settings.clone();
+        let list = next.added_namespaces.entry(context.to_owned()).or_default();
+        list.push(namespace.to_owned());
+        list.sort();
+        self.save(next).await?;
+        Ok(true)
+    }
+
+    /// Forgets a namespace added for `context`. Returns false when it was
+    /// not there.
+    pub async fn remove_namespace(
+        &mut self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<bool, SettingsError> {
+        let (context, namespace) = (context.trim(), namespace.trim());
+        let mut next = self.settings.clone();
+        let Some(list) = next.added_namespaces.get_mut(context) else {
+            return Ok(false);
+        };
+        let before = list.len();
+        list.retain(|n| n != namespace);
+        if list.len() == before {
+            return Ok(false);
+        }
+        if list.is_empty() {
+            next.added_namespaces.remove(context);
+        }
+        self.save(next).await?;
+        Ok(true)
     }
 
     /// Sets the proxy's settings.
@@ -273,6 +377,177 @@ impl SettingsStore {
         self.load_problem = None;
         Ok(())
     }
+}
+
+/// Why a namespace name is not a DNS-1123 label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelProblem {
+    Empty,
+    TooLong { chars: usize },
+    Character { found: char },
+    Edge,
+}
+
+impl fmt::Display for LabelProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("no name given"),
+            Self::TooLong { chars } => write!(f, "{chars} characters, more than 63"),
+            Self::Character { found } if found.is_uppercase() => {
+                write!(f, "{found:?} is upper case")
+            }
+            Self::Character { found } => write!(f, "{found:?} is not allowed"),
+            Self::Edge => f.write_str("starts or ends with '-'"),
+        }
+    }
+}
+
+/// Checks that `namespace` is a DNS-1123 label, as the apiserver requires
+/// of namespace names.
+pub fn check_namespace(namespace: &str) -> Result<(), SettingsError> {
+    let problem = if namespace.is_empty() {
+        Some(LabelProblem::Empty)
+    } else if let Some(found) = namespace
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        Some(LabelProblem::Character { found })
+    } else if namespace.len() > 63 {
+        Some(LabelProblem::TooLong {
+            chars: namespace.len(),
+        })
+    } else if namespace.starts_with('-') || namespace.ends_with('-') {
+        Some(LabelProblem::Edge)
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(SettingsError::InvalidNamespace {
+            namespace: namespace.to_owned(),
+            problem,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The environment variable naming a browser command; it wins over the
+/// setting (scripts and tests).
+pub const BROWSER_ENV: &str = "PORTHOLE_BROWSER";
+
+/// Where a browser command came from: its errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserCommandOrigin {
+    /// The `browserCommand` setting.
+    Setting,
+    /// `$PORTHOLE_BROWSER`.
+    Environment,
+}
+
+impl fmt::Display for BrowserCommandOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Setting => f.write_str("browserCommand"),
+            Self::Environment => write!(f, "${BROWSER_ENV}"),
+        }
+    }
+}
+
+/// Why a browser command does not split into words.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BrowserCommandError {
+    #[error(
+        "{origin}: the {quote} quote at character {at} is never closed (close it, or escape it with a backslash)"
+    )]
+    UnclosedQuote {
+        origin: BrowserCommandOrigin,
+        /// `'` or `"`.
+        quote: char,
+        /// Where it opened, counted in characters from 1.
+        at: usize,
+    },
+    #[error("{origin}: ends with a lone backslash (write \\\\ for a backslash, or remove it)")]
+    TrailingBackslash { origin: BrowserCommandOrigin },
+    #[error("{origin}: names no program to run")]
+    NoProgram { origin: BrowserCommandOrigin },
+}
+
+/// Splits a command into words the way a POSIX shell does, without
+/// running one: blanks separate words; `'…'` keeps everything as is;
+/// `"…"` keeps everything but `\"`, `\\`, `\$` and `` \` ``; outside
+/// quotes a backslash keeps the next character. No variables, globs or
+/// other expansions.
+pub fn split_command(
+    command: &str,
+    origin: BrowserCommandOrigin,
+) -> Result<Vec<String>, BrowserCommandError> {
+    let mut words = Vec::new();
+    // The word being built; `None` between words (so `''` is a word).
+    let mut word: Option<String> = None;
+    let mut chars = command.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if let Some(w) = word.take() {
+                    words.push(w);
+                }
+            }
+            '\\' => match chars.next() {
+                Some((_, next)) => word.get_or_insert_default().push(next),
+                None => return Err(BrowserCommandError::TrailingBackslash { origin }),
+            },
+            '\'' | '"' => {
+                let w = word.get_or_insert_default();
+                let mut closed = false;
+                while let Some((_, q)) = chars.next() {
+                    if q == c {
+                        closed = true;
+                        break;
+                    }
+                    if c == '"'
+                        && q == '\\'
+                        && let Some((_, next)) =
+                            chars.next_if(|(_, n)| matches!(n, '"' | '\\' | '$' | '`'))
+                    {
+                        w.push(next);
+                        continue;
+                    }
+                    w.push(q);
+                }
+                if !closed {
+                    return Err(BrowserCommandError::UnclosedQuote {
+                        origin,
+                        quote: c,
+                        at: i + 1,
+                    });
+                }
+            }
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    Ok(words)
+}
+
+/// The program and arguments that open `url`: the command's words with
+/// `{url}` replaced in every word that holds it, else the URL added as the
+/// last argument. Never given to a shell.
+pub fn browser_argv(
+    command: &str,
+    url: &str,
+    origin: BrowserCommandOrigin,
+) -> Result<Vec<String>, BrowserCommandError> {
+    let mut words = split_command(command, origin)?;
+    if words.first().is_none_or(String::is_empty) {
+        return Err(BrowserCommandError::NoProgram { origin });
+    }
+    if words.iter().any(|w| w.contains("{url}")) {
+        for w in &mut words {
+            *w = w.replace("{url}", url);
+        }
+    } else {
+        words.push(url.to_owned());
+    }
+    Ok(words)
 }
 
 /// The settings file's path from explicit inputs; empty variables count as
@@ -465,5 +740,300 @@ mod tests {
         .expect("parses");
         assert_eq!(s.kubeconfigs, ["/a"]);
         assert!(s.extra_path_dirs.is_empty());
+    }
+
+    #[test]
+    fn an_old_file_without_the_new_fields_loads_with_their_defaults() {
+        let text = r#"{
+  "kubeconfigs": ["/a"],
+  "proxy": {"port": 8080, "startWithApp": false, "readOnly": true, "allowExec": false, "address": "127.0.0.1"},
+  "browserCommand": "firefox"
+}"#;
+        let s = parse_settings(Path::new("/s"), text).expect("parses");
+        assert_eq!(s.proxy.port, 8080);
+        assert!(!s.proxy.ask_before_starting, "starts without asking");
+        assert!(s.added_namespaces.is_empty());
+        assert_eq!(s.added_namespaces_for("any"), [] as [String; 0]);
+    }
+
+    #[test]
+    fn the_new_fields_are_camel_case_in_the_file() {
+        let mut s = Settings::default();
+        s.proxy.ask_before_starting = true;
+        s.added_namespaces
+            .insert("porthole-viewer".into(), vec!["monitoring".into()]);
+        let json = serde_json::to_value(&s).expect("serialises");
+        assert_eq!(json["proxy"]["askBeforeStarting"], true);
+        assert_eq!(
+            json["addedNamespaces"]["porthole-viewer"],
+            serde_json::json!(["monitoring"])
+        );
+        let back = parse_settings(Path::new("/s"), &json.to_string()).expect("parses");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn only_the_listener_and_its_filters_need_a_restart() {
+        let base = ProxySettings::default();
+        for quiet in [
+            ProxySettings {
+                ask_before_starting: true,
+                ..base.clone()
+            },
+            ProxySettings {
+                start_with_app: false,
+                ..base.clone()
+            },
+        ] {
+            assert!(!base.serves_differently(&quiet), "{quiet:?}");
+        }
+        for loud in [
+            ProxySettings {
+                port: 8002,
+                ..base.clone()
+            },
+            ProxySettings {
+                address: "::1".into(),
+                ..base.clone()
+            },
+            ProxySettings {
+                read_only: true,
+                ..base.clone()
+            },
+            ProxySettings {
+                allow_exec: true,
+                ..base.clone()
+            },
+        ] {
+            assert!(base.serves_differently(&loud), "{loud:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn added_namespaces_round_trip_per_context_and_atomically() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("porthole/settings.json");
+        let mut store = SettingsStore::load(&path).await.expect("defaults");
+        assert!(
+            store
+                .add_namespace(" porthole-viewer ", " monitoring ")
+                .await
+                .expect("added")
+        );
+        assert!(
+            store
+                .add_namespace("porthole-viewer", "kube-public")
+                .await
+                .expect("added")
+        );
+        assert!(
+            !store
+                .add_namespace("porthole-viewer", "monitoring")
+                .await
+                .expect("again")
+        );
+        assert!(store.add_namespace("other", "team-b").await.expect("added"));
+        assert_eq!(
+            store.settings().added_namespaces_for("porthole-viewer"),
+            ["kube-public", "monitoring"]
+        );
+
+        let reloaded = SettingsStore::load(&path).await.expect("reloads");
+        assert_eq!(reloaded.settings(), store.settings());
+        let text = std::fs::read_to_string(&path).expect("written");
+        assert!(text.contains("\"addedNamespaces\""), "{text}");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .filter(|n| n != "settings.json")
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary files left: {leftovers:?}"
+        );
+
+        let mut store = reloaded;
+        assert!(
+            store
+                .remove_namespace("porthole-viewer", "monitoring")
+                .await
+                .expect("removed")
+        );
+        assert!(
+            !store
+                .remove_namespace("porthole-viewer", "monitoring")
+                .await
+                .expect("gone")
+        );
+        assert!(
+            !store
+                .remove_namespace("nobody", "x")
+                .await
+                .expect("nothing")
+        );
+        assert!(
+            store
+                .remove_namespace("other", "team-b")
+                .await
+                .expect("removed")
+        );
+        assert!(
+            !store.settings().added_namespaces.contains_key("other"),
+            "an emptied context leaves the file"
+        );
+        let reloaded = SettingsStore::load(&path).await.expect("reloads");
+        assert_eq!(
+            reloaded.settings().added_namespaces_for("porthole-viewer"),
+            ["kube-public"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_namespace_that_is_not_a_dns_label_is_refused_and_nothing_saved() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.json");
+        let mut store = SettingsStore::load(&path).await.expect("defaults");
+        for (bad, says) in [
+            ("Team-A", "'T' is upper case"),
+            ("team_a", "'_' is not allowed"),
+            ("-team", "starts or ends with '-'"),
+            ("", "no name given"),
+            (&"a".repeat(64), "64 characters, more than 63"),
+        ] {
+            let err = store.add_namespace("ctx", bad).await.expect_err(bad);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("namespace {bad:?}: {says}")),
+                "{text}"
+            );
+            assert!(text.contains("DNS-1123 label"), "{text}");
+        }
+        assert!(matches!(
+            store.add_namespace("  ", "ok").await,
+            Err(SettingsError::NoContext)
+        ));
+        assert!(!path.exists(), "nothing was written");
+        check_namespace(&"a".repeat(63)).expect("63 is fine");
+        check_namespace("a-1").expect("fine");
+    }
+
+    fn split(command: &str) -> Result<Vec<String>, BrowserCommandError> {
+        split_command(command, BrowserCommandOrigin::Setting)
+    }
+
+    #[test]
+    fn browser_commands_split_like_a_shell() {
+        assert_eq!(
+            split("  firefox   -new-tab ").expect("ok"),
+            ["firefox", "-new-tab"]
+        );
+        assert_eq!(
+            split(r#"'/opt/My Browser/bin/browser' --profile "Work Stuff" {url}"#).expect("ok"),
+            [
+                "/opt/My Browser/bin/browser",
+                "--profile",
+                "Work Stuff",
+                "{url}"
+            ]
+        );
+        assert_eq!(
+            split(r"/opt/My\ Browser/run it\'s").expect("ok"),
+            ["/opt/My Browser/run", "it's"]
+        );
+        assert_eq!(
+            split(r#"a"b c"'d e'f "" '' "\"\\\$\`\n""#).expect("ok"),
+            ["ab cd ef", "", "", "\"\\$`\\n"]
+        );
+        assert_eq!(split(r"'no \ escapes\'").expect("ok"), [r"no \ escapes\"]);
+        assert_eq!(
+            split("$HOME *").expect("ok"),
+            ["$HOME", "*"],
+            "no expansion"
+        );
+        assert_eq!(split("   ").expect("ok"), [] as [String; 0]);
+    }
+
+    #[test]
+    fn unbalanced_quotes_name_the_setting_and_where() {
+        let err = split(r#"firefox "--new-tab {url}"#).expect_err("unclosed");
+        assert_eq!(
+            err,
+            BrowserCommandError::UnclosedQuote {
+                origin: BrowserCommandOrigin::Setting,
+                quote: '"',
+                at: 9
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("browserCommand: the \" quote at character 9 is never closed"),
+            "{err}"
+        );
+        let err = split_command("rec 'x", BrowserCommandOrigin::Environment).expect_err("unclosed");
+        assert!(
+            err.to_string()
+                .starts_with("$PORTHOLE_BROWSER: the ' quote at character 5"),
+            "{err}"
+        );
+        let err = split("rec \\").expect_err("lone backslash");
+        assert!(
+            err.to_string()
+                .starts_with("browserCommand: ends with a lone backslash"),
+            "{err}"
+        );
+        assert!(split(r#""a\""#).is_err(), "an escaped quote does not close");
+    }
+
+    #[test]
+    fn the_url_replaces_every_placeholder_or_comes_last() {
+        let argv = |c: &str| browser_argv(c, "http://a/?q=1&b", BrowserCommandOrigin::Setting);
+        assert_eq!(
+            argv("/bin/rec --to {url} x").expect("ok"),
+            ["/bin/rec", "--to", "http://a/?q=1&b", "x"]
+        );
+        assert_eq!(
+            argv("chromium '--app={url}'").expect("ok"),
+            ["chromium", "--app=http://a/?q=1&b"]
+        );
+        assert_eq!(
+            argv("'/opt/My Browser/browser' -new-tab").expect("ok"),
+            ["/opt/My Browser/browser", "-new-tab", "http://a/?q=1&b"]
+        );
+        for empty in ["", "''", "  "] {
+            assert_eq!(
+                argv(empty),
+                Err(BrowserCommandError::NoProgram {
+                    origin: BrowserCommandOrigin::Setting
+                }),
+                "{empty:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn saving_a_browser_command_that_does_not_split_keeps_the_old_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.json");
+        let mut store = SettingsStore::load(&path).await.expect("defaults");
+        store
+            .set_browser_command(" 'my browser' {url} ".into())
+            .await
+            .expect("saved");
+        assert_eq!(store.settings().browser_command, "'my browser' {url}");
+        let err = store
+            .set_browser_command("'my browser {url}".into())
+            .await
+            .expect_err("unclosed quote");
+        assert!(matches!(err, SettingsError::BrowserCommand(_)), "{err}");
+        assert!(err.to_string().starts_with("browserCommand: "), "{err}");
+        assert_eq!(store.settings().browser_command, "'my browser' {url}");
+        let on_disk = SettingsStore::load(&path).await.expect("reloads");
+        assert_eq!(on_disk.settings().browser_command, "'my browser' {url}");
+        store
+            .set_browser_command("  ".into())
+            .await
+            .expect("cleared");
+        assert_eq!(store.settings().browser_command, "");
     }
 }

@@ -362,17 +362,19 @@ impl Workspace {
         status
     }
 
-    /// Saves the proxy settings; a running proxy restarts with them.
+    /// Saves the proxy settings; a running proxy restarts with them when
+    /// they change how it serves (address, port, read-only, exec).
     pub async fn set_proxy_settings(
         &self,
         proxy: ProxySettings,
     ) -> Result<Settings, WorkspaceError> {
         let mut store = self.shared.settings.lock().await;
+        let restart = store.settings().proxy.serves_differently(&proxy);
         store.set_proxy(proxy.clone()).await?;
         *lock(&self.shared.settings_now) = store.settings().clone();
         let settings = store.settings().clone();
         drop(store);
-        if self.shared.proxy.is_running().await {
+        if restart && self.shared.proxy.is_running().await {
             let status = self.shared.proxy.start(&proxy).await;
             let _ = self.shared.events.send(WorkspaceEvent::Proxy(status));
         }
@@ -415,6 +417,37 @@ impl Workspace {
         store.set_browser_command(command).await?;
         *lock(&self.shared.settings_now) = store.settings().clone();
         Ok(store.settings().clone())
+    }
+
+    /// Remembers a namespace added by hand for `context` (a DNS-1123
+    /// label); returns the context's added namespaces.
+    pub async fn add_namespace(
+        &self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let mut store = self.shared.settings.lock().await;
+        store.add_namespace(context, namespace).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        Ok(store
+            .settings()
+            .added_namespaces_for(context.trim())
+            .to_vec())
+    }
+
+    /// Forgets a namespace added for `context`; returns the ones left.
+    pub async fn remove_namespace(
+        &self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let mut store = self.shared.settings.lock().await;
+        store.remove_namespace(context, namespace).await?;
+        *lock(&self.shared.settings_now) = store.settings().clone();
+        Ok(store
+            .settings()
+            .added_namespaces_for(context.trim())
+            .to_vec())
     }
 
     /// Sets the extra directories searched for exec plugins; clients are

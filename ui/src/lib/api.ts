@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ClusterInfoView } from "./bindings/ClusterInfoView";
 import type { ContextList } from "./bindings/ContextList";
 import type { NamespaceList } from "./bindings/NamespaceList";
+import type { OpenOutcome } from "./bindings/OpenOutcome";
 import type { ServiceDetails } from "./bindings/ServiceDetails";
 import type { ServiceListUpdate } from "./bindings/ServiceListUpdate";
 import type { ServiceQuery } from "./bindings/ServiceQuery";
@@ -87,9 +88,25 @@ export function setProxySettings(settings: ProxySettings): Promise<Settings> {
   return invoke<Settings>("set_proxy_settings", { settings });
 }
 
-/** The namespaces for the selector (the context's own when listing is refused). */
+/**
+ * The namespaces for the selector, with the ones added by hand (the
+ * context's own and those when listing is refused).
+ */
 export function listNamespaces(context: string): Promise<NamespaceList> {
   return invoke<NamespaceList>("list_namespaces", { context });
+}
+
+/**
+ * Remembers a namespace added by hand for `context` (checked as a DNS-1123
+ * label by the backend too); resolves to the context's added namespaces.
+ */
+export function addNamespace(context: string, namespace: string): Promise<string[]> {
+  return invoke<string[]>("add_namespace", { context, namespace });
+}
+
+/** Forgets a namespace added for `context`; resolves to the ones left. */
+export function removeNamespace(context: string, namespace: string): Promise<string[]> {
+  return invoke<string[]>("remove_namespace", { context, namespace });
 }
 
 /**
@@ -120,10 +137,13 @@ export function clusterInfo(context: string): Promise<ClusterInfoView> {
 
 /**
  * Opens a link Porthole built (a service, pod or external URL) in the
- * system browser; a Porthole link starts the proxy first if it is off.
+ * system browser; a Porthole link starts the proxy first if it is off —
+ * unless the proxy settings say to ask: then it resolves to
+ * `proxyOffAskFirst` and nothing happened; `startProxy` (the user agreed)
+ * starts it and opens.
  */
-export function openUrl(url: string): Promise<void> {
-  return invoke<void>("open_url", { url });
+export function openUrl(url: string, startProxy = false): Promise<OpenOutcome> {
+  return invoke<OpenOutcome>("open_url", { url, startProxy });
 }
 
 /** The watched service list changed. */

@@ -168,7 +168,9 @@ impl Discovery {
                 list_all(&api, ListParams::default()),
             )
             .await;
-        let mut names: BTreeSet<String> = added.iter().filter(|n| !n.is_empty()).cloned().collect();
+        let added: BTreeSet<String> = added.iter().filter(|n| !n.is_empty()).cloned().collect();
+        let mut names = added.clone();
+        let added: Vec<String> = added.into_iter().collect();
         match listed {
             Ok(list) => {
                 names.extend(list.into_iter().filter_map(|n| n.metadata.name));
@@ -177,6 +179,7 @@ impl Discovery {
                     context_namespace: self.context_namespace.clone(),
                     listed: true,
                     degraded: None,
+                    added,
                 }
             }
             Err(d) => {
@@ -186,6 +189,7 @@ impl Discovery {
                     context_namespace: self.context_namespace.clone(),
                     listed: false,
                     degraded: Some(d),
+                    added,
                 }
             }
         }

@@ -93,6 +93,9 @@ pub struct NamespaceList {
     /// namespace plus the ones the user added, and `degraded` says why.
     pub listed: bool,
     pub degraded: Option<Degraded>,
+    /// The namespaces the user added by hand (also in `namespaces`),
+    /// sorted: the ones the user may remove.
+    pub added: Vec<String>,
 }
 
 /// Which services to show.
@@ -429,4 +432,21 @@ pub enum ServiceListChange {
     /// What cannot be read changed (a watch failed, or recovered).
     #[serde(rename_all = "camelCase")]
     Degraded { degraded: Vec<Degraded> },
+}
+
+/// What opening a link did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum OpenOutcome {
+    /// Handed to the browser (a Porthole link with the proxy running, or
+    /// started for it).
+    Opened,
+    /// A Porthole link while the proxy is off, and the proxy settings say
+    /// to ask before starting it: nothing was started or opened. Asking
+    /// again with the user's consent starts the proxy and opens the link.
+    /// `target` names what the link opens: `namespace/service:port`, else
+    /// the link itself.
+    #[serde(rename_all = "camelCase")]
+    ProxyOffAskFirst { target: String },
 }

@@ -19,6 +19,11 @@ async fn the_viewer_sees_what_it_may_and_is_told_what_it_may_not() {
     let namespaces = discovery.namespaces(&["monitoring".to_owned()]).await;
     assert!(!namespaces.listed);
     assert_eq!(namespaces.namespaces, vec!["monitoring", "team-a"]);
+    assert_eq!(
+        namespaces.added,
+        vec!["monitoring"],
+        "the ones the user may remove"
+    );
     let why = namespaces.degraded.expect("why namespaces are not listed");
     assert!(
         why.forbidden && why.resource == ResourceKind::Namespaces,

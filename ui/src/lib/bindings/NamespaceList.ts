@@ -17,4 +17,9 @@ contextNamespace: string,
  * False when listing was refused: `namespaces` is then the context's
  * namespace plus the ones the user added, and `degraded` says why.
  */
-listed: boolean, degraded: Degraded | null, };
+listed: boolean, degraded: Degraded | null, 
+/**
+ * The namespaces the user added by hand (also in `namespaces`),
+ * sorted: the ones the user may remove.
+ */
+added: Array<string>, };

@@ -24,4 +24,9 @@ readOnly: boolean,
  * Let `exec` and `attach` through (refused by default, as kubectl
  * proxy does).
  */
-allowExec: boolean, };
+allowExec: boolean, 
+/**
+ * Opening a service while the proxy is off asks first instead of
+ * starting the proxy (off: it starts without asking).
+ */
+askBeforeStarting: boolean, };

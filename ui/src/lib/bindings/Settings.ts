@@ -23,5 +23,12 @@ proxy: ProxySettings,
 /**
  * The command that opens a service in the browser (`{url}` stands for
  * the URL, else it is added last); empty: the system's default browser.
+ * Split into words like a shell would (quotes, backslashes), never run
+ * by one: see [`browser_argv`].
  */
-browserCommand: string, };
+browserCommand: string, 
+/**
+ * Per context, namespaces the user added by hand (for users who may
+ * not list namespaces): shown in the selector with the context's own.
+ */
+addedNamespaces: { [key in string]: Array<string> }, };

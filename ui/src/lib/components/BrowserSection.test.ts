@@ -41,4 +41,21 @@ describe("BrowserSection", () => {
     render(BrowserSection, { command: "", onsave: vi.fn() });
     expect(screen.getByText(/\{url\} stands for the link/)).toBeTruthy();
   });
+
+  it("shows the backend's refusal of an unclosed quote under the field, naming the setting", async () => {
+    const onsave = vi
+      .fn()
+      .mockRejectedValue(
+        "browserCommand: the ' quote at character 1 is never closed (close it, or escape it with a backslash)",
+      );
+    render(BrowserSection, { command: "firefox", onsave });
+    await save("'/opt/My Browser/browser {url}");
+    expect(onsave).toHaveBeenCalledWith("'/opt/My Browser/browser {url}");
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("browserCommand: the ' quote at character 1 is never closed");
+    const input = screen.getByTestId("browser-command-input");
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(input.getAttribute("aria-describedby")).toContain(alert.id);
+    expect(screen.getByText(/Quote a path with spaces/)).toBeTruthy();
+  });
 });

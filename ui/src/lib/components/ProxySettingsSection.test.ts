@@ -5,7 +5,7 @@ import { setLocale } from "../i18n/index.svelte";
 
 afterEach(() => setLocale("en"));
 
-const proxy = { startWithApp: true, address: "127.0.0.1", port: 8001, readOnly: false, allowExec: false };
+const proxy = { startWithApp: true, address: "127.0.0.1", port: 8001, readOnly: false, allowExec: false, askBeforeStarting: false };
 
 describe("ProxySettingsSection", () => {
   it("shows the saved settings", () => {
@@ -80,5 +80,23 @@ describe("ProxySettingsSection", () => {
     expect(screen.getByText("本地代理")).toBeTruthy();
     expect(screen.getByLabelText("端口")).toBeTruthy();
     expect(screen.getByLabelText("随 Porthole 启动代理")).toBeTruthy();
+  });
+
+  it("has the ask-before-starting switch, off by default, saved at once", async () => {
+    const onsave = vi.fn().mockResolvedValue(undefined);
+    render(ProxySettingsSection, { proxy, onsave });
+    const ask = screen.getByLabelText("Ask before starting the proxy to open a service") as HTMLInputElement;
+    expect(ask.checked).toBe(false);
+    expect(document.getElementById(ask.getAttribute("aria-describedby")!)?.textContent).toContain(
+      "opening a service while the proxy is off starts it",
+    );
+    await fireEvent.click(ask);
+    expect(onsave).toHaveBeenCalledWith({ ...proxy, askBeforeStarting: true });
+  });
+
+  it("shows the switch on when saved on, in Chinese too", () => {
+    setLocale("zh-CN");
+    render(ProxySettingsSection, { proxy: { ...proxy, askBeforeStarting: true }, onsave: vi.fn() });
+    expect((screen.getByLabelText("打开服务时如需启动代理，先询问") as HTMLInputElement).checked).toBe(true);
   });
 });

@@ -86,7 +86,7 @@ describe("ServiceDrawer", () => {
 
 describe("ClusterInfoPanel", () => {
   it("shows the control plane and opens a builtin through Porthole", async () => {
-    const open = vi.fn().mockResolvedValue(undefined);
+    const open = vi.fn().mockResolvedValue({ kind: "opened" });
     const kibana = service("kube-system", "kibana-logging", {
       ports: [proxied(null, 5601, "http://5601.kibana-logging.kube-system.ctx.localhost:8001/")],
     });

@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import ServicesView from "./ServicesView.svelte";
 import type { NamespaceList } from "../bindings/NamespaceList";
+import type { OpenOutcome } from "../bindings/OpenOutcome";
 import type { ServiceListUpdate } from "../bindings/ServiceListUpdate";
 import { setLocale } from "../i18n/index.svelte";
 import { service } from "../testing/services";
@@ -13,6 +14,8 @@ function fakeBackend(namespaces: NamespaceList) {
   let nextId = 1;
   const backend = {
     listNamespaces: vi.fn().mockResolvedValue(namespaces),
+    addNamespace: vi.fn(async (_ctx: string, ns: string) => [...namespaces.added, ns].sort()),
+    removeNamespace: vi.fn(async (_ctx: string, ns: string) => namespaces.added.filter((n) => n !== ns)),
     watchServices: vi.fn(async () => nextId++),
     unwatchServices: vi.fn().mockResolvedValue(undefined),
     onServicesChanged: vi.fn(async (h: (u: ServiceListUpdate) => void) => {
@@ -20,7 +23,7 @@ function fakeBackend(namespaces: NamespaceList) {
       return () => (handler = null);
     }),
     serviceDetails: vi.fn().mockResolvedValue({ service: service("a", "b"), endpoints: [], pods: [], degraded: [] }),
-    openUrl: vi.fn().mockResolvedValue(undefined),
+    openUrl: vi.fn(async (_url: string, _start?: boolean): Promise<OpenOutcome> => ({ kind: "opened" })),
     copyText: vi.fn().mockResolvedValue(undefined),
   };
   const send = (u: ServiceListUpdate) => handler?.(u);
@@ -32,6 +35,7 @@ const listed: NamespaceList = {
   contextNamespace: "default",
   listed: true,
   degraded: null,
+  added: [],
 };
 
 const reset = (watchId: number, names: string[]): ServiceListUpdate => ({
@@ -106,6 +110,7 @@ describe("ServicesView", () => {
       contextNamespace: "team-a",
       listed: false,
       degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
+      added: [],
     });
     render(ServicesView, { props: { context: "ctx", backend } });
     await waitFor(() =>
@@ -139,5 +144,175 @@ describe("ServicesView", () => {
     await Promise.resolve();
     unmount();
     expect(backend.unwatchServices).toHaveBeenCalledWith(1);
+  });
+
+  it("asks before starting the proxy when the backend says so, and opens once agreed", async () => {
+    const { backend, send } = fakeBackend(listed);
+    const url = "http://80.kibana-logging.kube-system.ctx.localhost:8001/";
+    backend.openUrl.mockImplementation(async (_u: string, start?: boolean) =>
+      start ? { kind: "opened" } : { kind: "proxyOffAskFirst", target: "kube-system/kibana-logging:80" },
+    );
+    render(ServicesView, { props: { context: "ctx", backend, proxyRunning: false, proxyAsks: true } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send(reset(1, ["kube-system/kibana-logging"]));
+    const port = await screen.findByTestId("port-button");
+    expect(port.title).toBe("Open 80 in the browser (asks to start the proxy)");
+    port.focus();
+    await fireEvent.click(port);
+    const dialog = await screen.findByRole("alertdialog", { name: "Start the local proxy?" });
+    expect(dialog.textContent).toContain(
+      "The local proxy is off. Start it and open kube-system/kibana-logging:80?",
+    );
+    expect(backend.openUrl).toHaveBeenCalledTimes(1);
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Start and open" }));
+    // "/" does not reach the filter behind the dialog.
+    await fireEvent.keyDown(document.activeElement!, { key: "/" });
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Start and open" }));
+    await fireEvent.keyDown(document.activeElement!, { key: "Enter" });
+    await waitFor(() => expect(backend.openUrl).toHaveBeenLastCalledWith(url, true));
+    await waitFor(() => expect(screen.queryByRole("alertdialog")).toBeNull());
+    expect(document.activeElement).toBe(port);
+    expect(screen.queryByTestId("services-notice")).toBeNull();
+  });
+
+  it("leaves the proxy off when the question is cancelled with Escape", async () => {
+    const { backend, send } = fakeBackend(listed);
+    backend.openUrl.mockResolvedValue({ kind: "proxyOffAskFirst", target: "default/spa:80" });
+    render(ServicesView, { props: { context: "ctx", backend, proxyRunning: false, proxyAsks: true } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send(reset(1, ["default/spa"]));
+    const port = await screen.findByTestId("port-button");
+    port.focus();
+    await fireEvent.click(port);
+    const dialog = await screen.findByRole("alertdialog");
+    await fireEvent.keyDown(dialog, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByRole("alertdialog")).toBeNull());
+    expect(backend.openUrl).toHaveBeenCalledTimes(1);
+    expect(backend.openUrl).toHaveBeenCalledWith("http://80.spa.default.ctx.localhost:8001/");
+    expect(document.activeElement).toBe(port);
+  });
+
+  it("shows the backend's reason when opening fails (a broken browser command)", async () => {
+    const { backend, send } = fakeBackend(listed);
+    backend.openUrl.mockRejectedValue(
+      "browserCommand: the ' quote at character 1 is never closed (close it, or escape it with a backslash); the link was not opened",
+    );
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send(reset(1, ["default/spa"]));
+    await fireEvent.click(await screen.findByTestId("port-button"));
+    expect((await screen.findByTestId("services-notice")).textContent).toContain(
+      "Could not open the link: browserCommand: the ' quote at character 1 is never closed",
+    );
+  });
+
+  const forbidden: NamespaceList = {
+    namespaces: ["monitoring", "team-a"],
+    contextNamespace: "team-a",
+    listed: false,
+    degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
+    added: ["monitoring"],
+  };
+
+  it("adds a namespace by name when namespaces cannot be listed, and watches it", async () => {
+    const { backend } = fakeBackend(forbidden);
+    render(ServicesView, { props: { context: "viewer", backend } });
+    await waitFor(() =>
+      expect(backend.watchServices).toHaveBeenCalledWith("viewer", {
+        namespace: "team-a",
+        addedNamespaces: ["monitoring"],
+      }),
+    );
+    expect(screen.getByTestId("namespaces-degraded").textContent).toContain(
+      "Listing namespaces is not allowed for this user: showing team-a, monitoring.",
+    );
+    const select = screen.getByTestId("namespace-select") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(["monitoring", "team-a"]);
+    const input = screen.getByLabelText("Namespace to add") as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: " kube-public " } });
+    await fireEvent.submit(input.closest("form")!);
+    await waitFor(() => expect(backend.addNamespace).toHaveBeenCalledWith("viewer", "kube-public"));
+    await waitFor(() =>
+      expect(backend.watchServices).toHaveBeenLastCalledWith("viewer", {
+        namespace: "kube-public",
+        addedNamespaces: ["kube-public", "monitoring"],
+      }),
+    );
+    expect([...select.options].map((o) => o.value)).toEqual(["kube-public", "monitoring", "team-a"]);
+    expect(select.value).toBe("kube-public");
+    expect(input.value).toBe("");
+    expect(
+      [...screen.getByTestId("namespaces-added").querySelectorAll("li")].map((li) => li.dataset.name),
+    ).toEqual(["kube-public", "monitoring"]);
+  });
+
+  it("refuses what is not a namespace name, saying what to fix, and sends nothing", async () => {
+    const { backend } = fakeBackend(forbidden);
+    render(ServicesView, { props: { context: "viewer", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const input = screen.getByLabelText("Namespace to add") as HTMLInputElement;
+    const cases: [string, string][] = [
+      ["", "Type a namespace name."],
+      ["Team-B", "Namespace names are lower case: “Team-B” would be “team-b”."],
+      ["team_b", "“_” is not allowed in a namespace name. A namespace name has at most 63"],
+      ["team-", "A namespace name cannot start or end with “-”."],
+      ["a".repeat(64), "has 64 characters; a namespace name has at most 63."],
+    ];
+    for (const [value, says] of cases) {
+      await fireEvent.input(input, { target: { value } });
+      await fireEvent.submit(input.closest("form")!);
+      expect(screen.getByRole("alert").textContent, value).toContain(says);
+      expect(input.getAttribute("aria-invalid")).toBe("true");
+      expect(input.getAttribute("aria-describedby")).toBe("ns-add-problem");
+    }
+    expect(backend.addNamespace).not.toHaveBeenCalled();
+    // Typing clears the complaint.
+    await fireEvent.input(input, { target: { value: "team-b" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+    // A name already in the list is selected, not added again.
+    await fireEvent.input(input, { target: { value: "monitoring" } });
+    await fireEvent.submit(input.closest("form")!);
+    expect(backend.addNamespace).not.toHaveBeenCalled();
+    await waitFor(() => expect((screen.getByTestId("namespace-select") as HTMLSelectElement).value).toBe("monitoring"));
+  });
+
+  it("shows the backend's refusal when adding fails", async () => {
+    const { backend } = fakeBackend(forbidden);
+    backend.addNamespace.mockRejectedValue("cannot save settings: disk full");
+    render(ServicesView, { props: { context: "viewer", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const input = screen.getByLabelText("Namespace to add");
+    await fireEvent.input(input, { target: { value: "ops" } });
+    await fireEvent.submit(input.closest("form")!);
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "The namespace could not be added: cannot save settings: disk full",
+    );
+  });
+
+  it("removes an added namespace, going back to the context's own when it was shown", async () => {
+    const { backend } = fakeBackend(forbidden);
+    render(ServicesView, { props: { context: "viewer", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const select = screen.getByTestId("namespace-select") as HTMLSelectElement;
+    await fireEvent.change(select, { target: { value: "monitoring" } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenLastCalledWith("viewer", {
+      namespace: "monitoring",
+      addedNamespaces: ["monitoring"],
+    }));
+    await fireEvent.click(screen.getByRole("button", { name: "Remove monitoring" }));
+    await waitFor(() => expect(backend.removeNamespace).toHaveBeenCalledWith("viewer", "monitoring"));
+    await waitFor(() =>
+      expect(backend.watchServices).toHaveBeenLastCalledWith("viewer", { namespace: "team-a", addedNamespaces: [] }),
+    );
+    expect([...select.options].map((o) => o.value)).toEqual(["team-a"]);
+    expect(screen.queryByTestId("namespaces-added")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByLabelText("Namespace to add"));
+  });
+
+  it("offers no way to add namespaces when they can be listed", async () => {
+    const { backend } = fakeBackend(listed);
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    expect(screen.queryByTestId("namespace-add")).toBeNull();
   });
 });
