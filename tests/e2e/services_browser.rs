@@ -8,6 +8,10 @@
 //! the handbook's JSON. A service created with kubectl appears in the
 //! table within a second. Screenshots of the app and of the pages are kept
 //! in target/e2e.
+//!
+//! The viewer, who may not list namespaces, adds one by name (a wrong name
+//! is refused first) and it is remembered; with `askBeforeStarting` a port
+//! asks before the proxy starts, and Enter starts it and opens.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +25,11 @@ use crate::setup::{WAIT, hermetic_env, without_plugins};
 use crate::status_and_secrets::{select, switch_language};
 
 const ADMIN: &str = "porthole-admin";
+/// May read services in team-a (its namespace) and monitoring only.
+const VIEWER: &str = "porthole-viewer";
+/// WebDriver's Enter and Escape keys.
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
 /// How long a service created with kubectl may take to show in the table.
 const LIVE_WITHIN: Duration = Duration::from_secs(1);
 
@@ -28,10 +37,16 @@ struct App {
     session: Session,
     recorded: PathBuf,
     port: u16,
+    settings: PathBuf,
     _home: tempfile::TempDir,
 }
 
 fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
+    launch_with(cluster, dark, log_name, false)
+}
+
+/// `ask_first`: the proxy setting `askBeforeStarting`.
+fn launch_with(cluster: &Cluster, dark: bool, log_name: &'static str, ask_first: bool) -> App {
     let home = tempfile::tempdir().expect("tempdir");
     let dir = home.path().join("kube");
     std::fs::create_dir_all(&dir).expect("create kube dir");
@@ -45,10 +60,11 @@ fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
     // set as the browser command in Porthole's settings.
     let recorded = home.path().join("opened-urls.txt");
     let recorder = home.path().join("record-browser.sh");
+    let settings = settings_dir.join("settings.json");
     std::fs::write(
-        settings_dir.join("settings.json"),
+        &settings,
         serde_json::json!({
-            "proxy": {"port": port, "startWithApp": false},
+            "proxy": {"port": port, "startWithApp": false, "askBeforeStarting": ask_first},
             "browserCommand": format!("{} {{url}}", recorder.display()),
         })
         .to_string(),
@@ -79,6 +95,7 @@ fn launch(cluster: &Cluster, dark: bool, log_name: &'static str) -> App {
         session,
         recorded,
         port,
+        settings,
         _home: home,
     }
 }
@@ -112,6 +129,12 @@ fn row_css(key: &str) -> String {
 /// Clicks the first port button of `key` and returns the URL the browser
 /// command received.
 fn click_port(app: &App, key: &str) -> String {
+    let before = recorded_urls(&app.recorded).len();
+    click_port_only(app, key);
+    recorded_after(app, key, before)
+}
+
+fn click_port_only(app: &App, key: &str) {
     let name = key.split('/').nth(1).expect("namespace/name");
     filter(&app.session, name);
     let button = app.session.wait_for(
@@ -119,8 +142,11 @@ fn click_port(app: &App, key: &str) -> String {
         1,
         WAIT,
     );
-    let before = recorded_urls(&app.recorded).len();
     app.session.click(&button[0]);
+}
+
+/// The URL the browser command received after `before` ones.
+fn recorded_after(app: &App, key: &str, before: usize) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
         let urls = recorded_urls(&app.recorded);
@@ -296,7 +322,9 @@ fn click_a_port_and_the_page_loads_in_a_real_browser() {
 #[test]
 fn services_in_dark_and_chinese() {
     let cluster = porthole_testkit::cluster();
-    let app = launch(cluster, true, "services-browser-dark.log");
+    // Asks before starting the proxy: the question in dark and Chinese, and
+    // Escape leaves the proxy off and opens nothing.
+    let app = launch_with(cluster, true, "services-browser-dark.log", true);
     let session = &app.session;
     open_services(session);
     switch_language(session, "zh-CN");
@@ -305,6 +333,40 @@ fn services_in_dark_and_chinese() {
         .execute("return document.querySelector('[data-testid=sort-name]').textContent.trim();");
     assert!(header.contains("名称"), "{header}");
     session.screenshot("services-dark-zh-large.png");
+    // From the keyboard: the port button focused, Enter.
+    filter(session, "secure");
+    let port = format!("{} [data-testid=port-button]", row_css("default/secure"));
+    session.wait_for(&port, 1, WAIT);
+    session.execute(&format!(
+        "document.querySelector({}).focus(); return '';",
+        serde_json::to_string(&port).expect("a JSON string")
+    ));
+    session.press_keys(&[ENTER]);
+    let dialog = session.wait_for("[data-testid=start-proxy-dialog]", 1, WAIT);
+    let question = session.text(&dialog[0]);
+    assert!(
+        question.contains("本地代理未运行。要启动它并打开 default/secure:https 吗？"),
+        "{question}"
+    );
+    session.wait_for_paint();
+    session.screenshot("start-proxy-dialog-dark-zh.png");
+    session.press_keys(&[ESCAPE]);
+    let deadline = Instant::now() + WAIT;
+    while !session
+        .find_all("[data-testid=start-proxy-dialog]")
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "Escape closes the question");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let focused = session.execute(
+        "return document.activeElement ? document.activeElement.dataset.testid || '' : '';",
+    );
+    assert_eq!(focused, "port-button", "the focus is back on the port");
+    assert!(recorded_urls(&app.recorded).is_empty(), "nothing opened");
+    let state =
+        session.execute("return document.querySelector('[data-testid=proxy-bar]').dataset.state;");
+    assert_ne!(state, "running", "the proxy stayed off");
     filter(session, "secure");
     let row = session.wait_for(&row_css("default/secure"), 1, WAIT);
     session.click(&row[0]);
@@ -322,4 +384,125 @@ fn services_in_dark_and_chinese() {
     session.wait_for("[data-testid=service-row]", 1, WAIT);
     session.wait_for_paint();
     session.screenshot("services-dark-zh-small.png");
+}
+
+#[test]
+fn the_viewer_adds_a_namespace_and_is_asked_before_the_proxy_starts() {
+    let chrome = chromium::chromium();
+    eprintln!("browser: {}", chrome.display());
+    let cluster = porthole_testkit::cluster();
+    let app = launch_with(cluster, false, "services-viewer.log", true);
+    let session = &app.session;
+    select(session, VIEWER);
+    let tab = session.wait_for("[data-testid=tab-services]", 1, WAIT);
+    session.click(&tab[0]);
+    let warning = session.wait_for(
+        "[data-testid=namespaces-degraded]",
+        1,
+        Duration::from_secs(60),
+    );
+    assert!(
+        session.text(&warning[0]).contains("showing team-a"),
+        "{}",
+        session.text(&warning[0])
+    );
+
+    // A wrong name is refused with what to fix; Enter submits.
+    let input = session.wait_for("[data-testid=namespace-add-input]", 1, WAIT);
+    session.send_keys(&input[0], &format!("Monitoring{ENTER}"));
+    let problem = session.wait_for("[data-testid=namespace-add-problem]", 1, WAIT);
+    let said = session.text(&problem[0]);
+    assert!(said.contains("“monitoring”"), "{said}");
+    session.clear(&input[0]);
+    session.send_keys(&input[0], &format!("monitoring{ENTER}"));
+    session.wait_for(
+        "[data-testid=namespaces-added] li[data-name=monitoring]",
+        1,
+        WAIT,
+    );
+    session.wait_for(&row_css("monitoring/grafana"), 1, WAIT);
+    let selected =
+        session.execute("return document.querySelector('[data-testid=namespace-select]').value;");
+    assert_eq!(selected, "monitoring");
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&app.settings).expect("settings.json written"),
+    )
+    .expect("settings.json is JSON");
+    assert_eq!(
+        saved["addedNamespaces"][VIEWER],
+        serde_json::json!(["monitoring"]),
+        "remembered for the context: {saved}"
+    );
+    session.wait_for_paint();
+    session.screenshot("services-viewer-added-namespace-light-en.png");
+
+    // The proxy is off and the settings say to ask: a port asks first.
+    let before = recorded_urls(&app.recorded).len();
+    click_port_only(&app, "monitoring/grafana");
+    let dialog = session.wait_for("[data-testid=start-proxy-dialog]", 1, WAIT);
+    let question = session.text(&dialog[0]);
+    assert!(
+        question.contains("The local proxy is off. Start it and open monitoring/grafana:"),
+        "{question}"
+    );
+    let focused = session.execute(
+        "return document.activeElement ? document.activeElement.dataset.testid || '' : '';",
+    );
+    assert_eq!(
+        focused, "start-proxy-confirm",
+        "the default button has the focus"
+    );
+    session.wait_for_paint();
+    session.screenshot("start-proxy-dialog-light-en.png");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        recorded_urls(&app.recorded).len(),
+        before,
+        "nothing opened before the answer"
+    );
+    let state =
+        session.execute("return document.querySelector('[data-testid=proxy-bar]').dataset.state;");
+    assert_ne!(
+        state, "running",
+        "the proxy did not start before the answer"
+    );
+
+    // Enter: start and open.
+    session.press_keys(&[ENTER]);
+    let url = recorded_after(&app, "monitoring/grafana", before);
+    assert!(
+        url.contains(&format!(
+            ".grafana.monitoring.{VIEWER}.localhost:{}/",
+            app.port
+        )),
+        "{url}"
+    );
+    session.wait_for("[data-testid=proxy-bar][data-state=running]", 1, WAIT);
+    assert!(
+        session
+            .find_all("[data-testid=start-proxy-dialog]")
+            .is_empty()
+    );
+    let dom = chromium::dump_dom(&url);
+    assert!(
+        dom.contains("PORTHOLE-SPA-OK"),
+        "grafana (the SPA backend) loads with the viewer's credentials; DOM:\n{dom}"
+    );
+
+    // Removing it leaves the selector with the context's own namespace.
+    filter(session, "echo");
+    let remove = session.wait_for(
+        "[data-testid=namespaces-added] li[data-name=monitoring] [data-testid=namespace-remove]",
+        1,
+        WAIT,
+    );
+    session.click(&remove[0]);
+    session.wait_for(&row_css("team-a/echo"), 1, WAIT);
+    assert!(
+        session
+            .find_all("[data-testid=namespaces-added]")
+            .is_empty()
+    );
+    let saved = std::fs::read_to_string(&app.settings).expect("settings.json");
+    assert!(!saved.contains("\"monitoring\""), "{saved}");
 }
