@@ -27,14 +27,14 @@ PORTHOLE_CLUSTER := cargo run -q -p porthole-testkit --bin porthole-cluster --
 
 .PHONY: help run deps system-deps toolchains ui-deps e2e-tools ui test fmt-check core-is-gui-free \
   clippy bindings ui-check ui-test test-rust test-e2e bundle icons control-plane \
-  cluster-up cluster-down cluster-status demo bench
+  cluster-up cluster-down cluster-status demo bench bench-proxy bench-ui
 
 help:
 	@echo "make run    install what is missing and start Porthole"
 	@echo "make test   run the whole test suite (what CI runs)"
 	@echo "make bundle build the .deb and .rpm packages"
 	@echo "make demo   a local kube-apiserver with sample services, and Porthole against it"
-	@echo "make bench  portholectl proxy vs kubectl proxy vs direct access, one table (not part of make test)"
+	@echo "make bench  portholectl proxy vs kubectl proxy vs direct access, and the app at 10,000 services (not part of make test)"
 	@echo "eval \"\$$(make -s cluster-up)\"   start that cluster and export its KUBECONFIG; make cluster-down stops it"
 
 ## ---- the two commands ------------------------------------------------------
@@ -104,12 +104,21 @@ demo: deps control-plane ui
 	  echo "make demo: Porthole against the demo cluster ($$KUBECONFIG); stop the cluster later with: make cluster-down" >&2; \
 	  cargo run -p porthole
 
-# Release builds (the proxies are compared as shipped), a private control
-# plane for the run; not part of `make test`. BENCH_ARGS: porthole-bench flags.
+# Release builds (measured as shipped); not part of `make test`.
+# bench-proxy: portholectl proxy vs kubectl proxy vs direct access, on a
+# private control plane (BENCH_ARGS: porthole-bench flags).
+# bench-ui: 10,000 services on a private control plane of its own; the app
+# (Xvfb, WebDriver) and a bare Tauri window (tests/bare-window).
 BENCH_ARGS ?=
-bench: control-plane
+bench: bench-proxy bench-ui
+
+bench-proxy: control-plane
 	cargo build --release -p porthole-bench -p porthole-core -p porthole-testkit -p porthole-test-backends --bins
 	$(TARGET_DIR)/release/porthole-cluster run -- $(TARGET_DIR)/release/porthole-bench $(BENCH_ARGS)
+
+bench-ui: deps e2e-tools control-plane ui
+	cargo build --release -p porthole -p porthole-bare-window -p porthole-testkit -p porthole-test-backends --bins
+	$(GUI_ENV) cargo test --release -p porthole --test ui_bench
 
 ## ---- building --------------------------------------------------------------
 
@@ -150,6 +159,7 @@ ui-test: ui-deps
 
 clippy: ui
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p porthole --test ui_bench -- -D warnings
 
 # All Rust tests, the end-to-end ones included, with a display and a bus,
 # and one private control plane for every test binary (torn down at the end).

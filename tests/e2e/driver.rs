@@ -92,13 +92,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// Starts Porthole (the `porthole` binary of this build).
     pub fn start(launch: Launch<'_>) -> Session {
+        Self::start_application(launch, Path::new(env!("CARGO_BIN_EXE_porthole")))
+    }
+
+    /// Starts the Tauri application at `app` (the UI benchmark's bare
+    /// window is one).
+    pub fn start_application(launch: Launch<'_>, app: &Path) -> Session {
         let mut one_app = Some(one_app_at_a_time());
         // On a loaded machine WebKit can miss the driver's session timeout
         // once; a fresh driver gets one more chance before the test fails.
         for attempt in 1..=2 {
             let mut session = Self::spawn_driver(&launch, one_app.take());
-            let app = env!("CARGO_BIN_EXE_porthole");
             let created = session.try_call(
                 "POST",
                 "/session",
@@ -353,6 +359,23 @@ impl Session {
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| value.to_string())
+    }
+
+    /// Runs an asynchronous script (it calls its last argument with the
+    /// result) with up to `timeout` to finish; returns the result.
+    #[allow(dead_code)] // used by the UI benchmark (tests/ui_bench), not the E2E tests
+    pub fn execute_async(&self, script: &str, timeout: Duration) -> Value {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.call(
+            "POST",
+            &self.session_path("/timeouts"),
+            Some(json!({"script": ms})),
+        );
+        self.call(
+            "POST",
+            &self.session_path("/execute/async"),
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     /// Resolves after the page has painted twice, so a screenshot shows

@@ -1,0 +1,123 @@
+//! What the benchmark measures inside the webview: the page's own clock
+//! (`performance.now()`), so WebDriver's round trips are not counted.
+//! "Painted" is the first task after the next animation frame, i.e. after
+//! the frame that shows the change.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::driver::Session;
+
+/// From a click on a context in the sidebar to its services on screen.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectTimes {
+    /// Click → the first row of the new context painted.
+    pub first_rows_ms: f64,
+    /// Click → the table holds every service (its row count), painted.
+    pub full_list_ms: f64,
+    pub rows: u64,
+}
+
+/// Clicks the sidebar's `context` (the Services tab showing) and waits
+/// until the table holds `want` services.
+pub fn select_and_time(session: &Session, context: &str, want: usize) -> SelectTimes {
+    let name = serde_json::to_string(context).expect("a JSON string");
+    let script = format!(
+        r#"
+const done = arguments[arguments.length - 1];
+const option = [...document.querySelectorAll('[data-testid=context-list] [role=option]')]
+  .find((o) => o.dataset.name === {name});
+if (!option) {{ done({{ error: 'no context ' + {name} + ' in the sidebar' }}); return; }}
+const painted = (f) => requestAnimationFrame(() => setTimeout(f, 0));
+const rowCount = () => {{
+  const t = document.querySelector('[data-testid=service-table]');
+  return t ? Number(t.getAttribute('aria-rowcount')) - 1 : 0;
+}};
+// Rows of the context shown before are not the new context's first rows.
+const before = new Set(document.querySelectorAll('[data-testid=service-row]'));
+const out = {{ firstRowsMs: null, fullListMs: null, rows: 0 }};
+let sawFirst = false;
+let sawFull = false;
+const t0 = performance.now();
+const check = () => {{
+  if (!sawFirst && [...document.querySelectorAll('[data-testid=service-row]')].some((r) => !before.has(r))) {{
+    sawFirst = true;
+    painted(() => {{ out.firstRowsMs = performance.now() - t0; finish(); }});
+  }}
+  if (!sawFull && rowCount() >= {want}) {{
+    sawFull = true;
+    painted(() => {{ out.fullListMs = performance.now() - t0; out.rows = rowCount(); finish(); }});
+  }}
+}};
+const observer = new MutationObserver(check);
+const finish = () => {{
+  if (out.firstRowsMs !== null && out.fullListMs !== null) {{ observer.disconnect(); done(out); }}
+}};
+observer.observe(document.body, {{ subtree: true, childList: true, attributes: true, attributeFilter: ['aria-rowcount'] }});
+option.click();
+check();
+"#
+    );
+    let value = session.execute_async(&script, Duration::from_secs(180));
+    if let Some(error) = value.get("error") {
+        panic!("selecting {context}: {error}");
+    }
+    serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("select times ({e}): {value}"))
+}
+
+/// Clicks the sidebar's `context` (to leave the measured one between rounds).
+pub fn select(session: &Session, context: &str) {
+    let name = serde_json::to_string(context).expect("a JSON string");
+    session.execute(&format!(
+        "[...document.querySelectorAll('[data-testid=context-list] [role=option]')].find((o) => o.dataset.name === {name}).click(); return '';"
+    ));
+}
+
+/// The table's service count (its `aria-rowcount` minus the header).
+pub fn row_count(session: &Session) -> i64 {
+    session
+        .execute(
+            "const t = document.querySelector('[data-testid=service-table]'); \
+             return String(t ? Number(t.getAttribute('aria-rowcount')) - 1 : -1);",
+        )
+        .parse()
+        .unwrap_or(-1)
+}
+
+/// Starts recording, for every key pressed in the filter, the time from
+/// the key event to the next painted frame.
+pub fn record_keystrokes(session: &Session) {
+    session.execute(
+        r#"
+const input = document.querySelector('[data-testid=service-filter]');
+window.__portholeKeys = [];
+input.addEventListener('keydown', (e) => {
+  // Event.timeStamp shares performance.now()'s clock in WebKit; the event
+  // may be queued a little before it runs, and that counts too.
+  const t0 = e.timeStamp > 0 && e.timeStamp <= performance.now() ? e.timeStamp : performance.now();
+  requestAnimationFrame(() => setTimeout(() => {
+    const t = document.querySelector('[data-testid=service-table]');
+    window.__portholeKeys.push({ key: e.key, ms: performance.now() - t0,
+      rows: t ? Number(t.getAttribute('aria-rowcount')) - 1 : 0 });
+  }, 0));
+});
+input.focus();
+return '';
+"#,
+    );
+}
+
+/// One recorded keystroke.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Keystroke {
+    pub key: String,
+    pub ms: f64,
+    pub rows: i64,
+}
+
+pub fn keystrokes(session: &Session) -> Vec<Keystroke> {
+    let json = session.execute("return JSON.stringify(window.__portholeKeys || []);");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("keystrokes ({e}): {json}"))
+}

@@ -1,0 +1,123 @@
+//! The UI section's table: each figure, its goal from issue #6, and
+//! whether this run met it (reported, never asserted).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::memory::TreeMemory;
+use crate::page::{Keystroke, SelectTimes};
+
+#[derive(Debug, Default)]
+pub struct Figures {
+    pub services: usize,
+    pub namespaces: usize,
+    /// Select → complete list in core, per round.
+    pub core: Vec<Duration>,
+    /// Select → rows painted in the app, per round.
+    pub ui: Vec<SelectTimes>,
+    pub keys: Vec<Keystroke>,
+    pub app: TreeMemory,
+    pub bare: TreeMemory,
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "not met" }
+}
+
+fn rounds(values: &[f64], goal: f64, unit: &str) -> String {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{v:.0} {unit} (round {}: {})", i + 1, met(*v <= goal)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Nearest-rank percentile of unsorted values.
+fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+pub fn table(f: &Figures) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n## UI at scale: {} services in {} namespaces (porthole-admin)\n",
+        f.services, f.namespaces
+    );
+    let _ = writeln!(out, "| figure | this run | goal |");
+    let _ = writeln!(out, "|---|---|---|");
+    let core: Vec<f64> = f.core.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let _ = writeln!(
+        out,
+        "| select context → complete list in core | {} | ≤ 1000 ms |",
+        rounds(&core, 1000.0, "ms")
+    );
+    let first: Vec<f64> = f.ui.iter().map(|t| t.first_rows_ms).collect();
+    let _ = writeln!(
+        out,
+        "| select context → first rows painted (app) | {} | ≤ 300 ms |",
+        rounds(&first, 300.0, "ms")
+    );
+    let full: Vec<f64> = f.ui.iter().map(|t| t.full_list_ms).collect();
+    let _ = writeln!(
+        out,
+        "| select context → full list painted (app) | {} | — |",
+        full.iter()
+            .map(|v| format!("{v:.0} ms"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let keys: Vec<f64> = f.keys.iter().map(|k| k.ms).collect();
+    let worst = keys.iter().copied().fold(f64::NAN, f64::max);
+    let _ = writeln!(
+        out,
+        "| filter keystroke → painted, {} keys: p50 / p95 / max | {:.1} / {:.1} / {:.1} ms ({}) | ≤ 50 ms |",
+        keys.len(),
+        percentile(&keys, 50.0),
+        percentile(&keys, 95.0),
+        worst,
+        met(worst <= 50.0)
+    );
+    let ratio = |a: u64, b: u64| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            a as f64 / b as f64
+        }
+    };
+    let mib = |k: u64| k as f64 / 1024.0;
+    let rss = ratio(f.app.rss_kib, f.bare.rss_kib);
+    let pss = ratio(f.app.pss_kib, f.bare.pss_kib);
+    let _ = writeln!(
+        out,
+        "| memory, app + WebKit, RSS: Porthole / bare window | {:.1} / {:.1} MiB = {rss:.2}× ({}) | ≤ 1.15× |",
+        mib(f.app.rss_kib),
+        mib(f.bare.rss_kib),
+        met(rss <= 1.15)
+    );
+    let _ = writeln!(
+        out,
+        "| memory, app + WebKit, PSS: Porthole / bare window | {:.1} / {:.1} MiB = {pss:.2}× ({}) | ≤ 1.15× |",
+        mib(f.app.pss_kib),
+        mib(f.bare.pss_kib),
+        met(pss <= 1.15)
+    );
+    let _ = writeln!(out, "\nkeystrokes (key → ms, rows shown):");
+    for k in &f.keys {
+        let key = if k.key == "Backspace" {
+            "⌫"
+        } else {
+            k.key.as_str()
+        };
+        let _ = write!(out, " {key} {:.1} ({})", k.ms, k.rows);
+    }
+    out.push('\n');
+    out
+}
