@@ -1,5 +1,6 @@
 //! The one door from the backend to the webview. Every command answer
-//! ([`reply`]) and every event ([`emit`]) passes through here, so errors are
+//! ([`reply`]), every event ([`emit`]) and every channel message ([`send`])
+//! passes through here, so errors are
 //! worded the same way everywhere and, when `PORTHOLE_IPC_RECORD=FILE` is
 //! set, everything the webview receives is appended to FILE as one JSON line
 //! each — the record the end-to-end secret scan searches.
@@ -12,6 +13,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 use serde_json::json;
+use tauri::ipc::{Channel, IpcResponse};
 use tauri::{AppHandle, Emitter};
 
 /// The environment variable naming the record file.
@@ -105,11 +107,18 @@ pub fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: &T) {
     }
 }
 
-/// Sends an event to one window (recorded when recording).
-pub fn emit_to<T: Serialize + Clone>(app: &AppHandle, window: &str, event: &str, payload: &T) {
-    record("event", event, true, payload);
-    if let Err(e) = app.emit_to(window, event, payload.clone()) {
-        tracing::warn!("cannot send event {event} to window {window}: {e}");
+/// Sends a message on a channel the webview passed to a command
+/// (recorded when recording). Channels carry large payloads better than
+/// events: above a few KiB the page fetches the JSON instead of having it
+/// evaluated as script. False when the webview no longer listens.
+pub fn send<T: Serialize + IpcResponse>(channel: &Channel<T>, name: &str, payload: T) -> bool {
+    record("channel", name, true, &payload);
+    match channel.send(payload) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!("channel {name} closed: {e}");
+            false
+        }
     }
 }
 

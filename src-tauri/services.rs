@@ -1,5 +1,5 @@
 //! Services of a context: namespaces, the live list (one watch per
-//! window, forwarded as `services-changed` events), a service's details,
+//! window, forwarded on the channel the page passed in), a service's details,
 //! cluster-info, and opening a link in the system browser — only links
 //! Porthole built itself (its own proxy hosts on the proxy's port, or the
 //! external URLs discovery reported), never an arbitrary URL from the page.
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use porthole_core::discovery::{
     ClusterInfoView, ExternalEndpoint, NamespaceList, OpenOutcome, ServiceDetails,
-    ServiceListChange, ServiceQuery, ServiceView,
+    ServiceListChange, ServiceListUpdate, ServiceQuery, ServiceView,
 };
 use porthole_core::proxy::ProxyStatus;
 use porthole_core::proxy::names::{HostName, parse_host};
@@ -18,11 +18,12 @@ use porthole_core::settings::{BROWSER_ENV, BrowserCommandOrigin, browser_argv};
 use porthole_core::urls::{NotProxyable, PortAccess};
 use porthole_core::workspace::Workspace;
 use tauri::async_runtime::JoinHandle;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, State, Url, WebviewWindow};
 
 use crate::ipc::{self, reply};
 
-/// The event carrying a watch's updates (see `ui/src/lib/api.ts`).
+/// The name a watch's updates are recorded under (see `ipc::send`).
 pub const SERVICES_CHANGED: &str = "services-changed";
 
 /// The shell's discovery state: each window's active watch, and the
@@ -161,8 +162,9 @@ pub async fn remove_namespace(
 }
 
 /// Starts the live service list of `context` for this window, replacing
-/// the window's previous watch; updates arrive as `services-changed`
-/// events (a `reset` first). Returns the watch's id. Async: the watch
+/// the window's previous watch; updates arrive on `on_update` (a `reset`
+/// first; a channel, not events: a list of 10,000 services reaches the
+/// page as fetched JSON instead of evaluated script). Returns the watch's id. Async: the watch
 /// needs the Tokio runtime (a sync command runs on the main thread).
 #[tauri::command]
 pub async fn watch_services(
@@ -172,6 +174,7 @@ pub async fn watch_services(
     services: Svc<'_>,
     context: String,
     mut query: ServiceQuery,
+    on_update: Channel<ServiceListUpdate>,
 ) -> Result<u64, String> {
     let context = context.trim().to_owned();
     if context.is_empty() {
@@ -188,17 +191,19 @@ pub async fn watch_services(
     services.replace_watch(window.label(), None);
     let mut watch = ws.watch_services(&context, query);
     let id = watch.id();
-    let label = window.label().to_owned();
     let task = tauri::async_runtime::spawn(async move {
         while let Some(update) = watch.recv().await {
             if let Some(state) = tauri::Manager::try_state::<Services>(&app) {
                 match &update.change {
-                    ServiceListChange::Reset { services, .. } => state.offer_services(services),
+                    ServiceListChange::Reset { services, .. }
+                    | ServiceListChange::Partial { services } => state.offer_services(services),
                     ServiceListChange::Changed { upserted, .. } => state.offer_services(upserted),
                     ServiceListChange::Degraded { .. } => {}
                 }
             }
-            ipc::emit_to(&app, &label, SERVICES_CHANGED, &update);
+            if !ipc::send(&on_update, SERVICES_CHANGED, update) {
+                return;
+            }
         }
     });
     services.replace_watch(window.label(), Some((id, task)));

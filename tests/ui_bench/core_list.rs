@@ -8,12 +8,16 @@ use porthole_core::discovery::{ServiceListChange, ServiceQuery};
 use porthole_core::kubeconfig::KubeconfigSources;
 use porthole_core::workspace::{Workspace, WorkspaceOptions};
 
-/// (time to the complete list, services in it) per round.
-pub fn complete_list_times(
-    kubeconfig: &Path,
-    context: &str,
-    rounds: usize,
-) -> Vec<(Duration, usize)> {
+/// One round: select → the first rows (a partial list: when, how many),
+/// and → the complete list.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreList {
+    pub first_rows: Option<(Duration, usize)>,
+    pub complete: Duration,
+    pub services: usize,
+}
+
+pub fn complete_list_times(kubeconfig: &Path, context: &str, rounds: usize) -> Vec<CoreList> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,19 +46,29 @@ pub fn complete_list_times(
         for _ in 0..rounds {
             let selected = Instant::now();
             let mut watch = workspace.watch_services(context, ServiceQuery::all());
-            let update = tokio::time::timeout(Duration::from_secs(120), watch.recv())
-                .await
-                .expect("the complete list within 120 s")
-                .expect("the watch ended before its first list");
-            let took = selected.elapsed();
-            match update.change {
-                ServiceListChange::Reset {
-                    services, degraded, ..
-                } => {
-                    assert!(degraded.is_empty(), "degraded: {degraded:?}");
-                    out.push((took, services.len()));
+            let mut first_rows = None;
+            loop {
+                let update = tokio::time::timeout(Duration::from_secs(120), watch.recv())
+                    .await
+                    .expect("the complete list within 120 s")
+                    .expect("the watch ended before its first list");
+                match update.change {
+                    ServiceListChange::Partial { services } => {
+                        first_rows.get_or_insert((selected.elapsed(), services.len()));
+                    }
+                    ServiceListChange::Reset {
+                        services, degraded, ..
+                    } => {
+                        assert!(degraded.is_empty(), "degraded: {degraded:?}");
+                        out.push(CoreList {
+                            first_rows,
+                            complete: selected.elapsed(),
+                            services: services.len(),
+                        });
+                        break;
+                    }
+                    other => panic!("partial lists then a reset come first, got {other:?}"),
                 }
-                other => panic!("a reset comes first, got {other:?}"),
             }
         }
         out

@@ -65,17 +65,18 @@ fn main() {
         namespaces,
         ..Figures::default()
     };
-    figures.core = core_list::complete_list_times(&kubeconfig, ADMIN, 2)
-        .into_iter()
-        .map(|(took, listed)| {
-            assert!(
-                listed >= services,
-                "core listed {listed} of {services} services"
-            );
-            println!("ui bench: select → complete list in core: {took:?} ({listed} services)");
-            took
-        })
-        .collect();
+    figures.core = core_list::complete_list_times(&kubeconfig, ADMIN, 2);
+    for round in &figures.core {
+        assert!(
+            round.services >= services,
+            "core listed {} of {services} services",
+            round.services
+        );
+        println!(
+            "ui bench: select → complete list in core: {:?} ({} services); first rows: {:?}",
+            round.complete, round.services, round.first_rows
+        );
+    }
     figures.bare = measure_bare_window(&bare);
     measure_app(&kubeconfig, services, &mut figures);
 
@@ -191,11 +192,13 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
         wait_for_other_context(&session, services);
         let times = page::select_and_time(&session, ADMIN, services);
         println!(
-            "ui bench: round {}: select → first rows painted {:.0} ms, full list painted {:.0} ms ({} rows)",
+            "ui bench: round {}: select → first rows painted {:.0} ms, full list painted {:.0} ms ({} rows); list complete in core after {:?} ms of its watch, its event in the page after {:?} ms",
             round + 1,
             times.first_rows_ms,
             times.full_list_ms,
-            times.rows
+            times.rows,
+            times.core_ms,
+            times.received_ms.map(|ms| ms.round()),
         );
         assert!(
             times.rows as usize >= services,

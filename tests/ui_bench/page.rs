@@ -18,6 +18,10 @@ pub struct SelectTimes {
     /// Click → the table holds every service (its row count), painted.
     pub full_list_ms: f64,
     pub rows: u64,
+    /// Click → the list's event reached the page's handler.
+    pub received_ms: Option<f64>,
+    /// The backend's figure: watch started → complete list in core.
+    pub core_ms: Option<f64>,
 }
 
 /// Clicks the sidebar's `context` (the Services tab showing) and waits
@@ -37,7 +41,8 @@ const rowCount = () => {{
 }};
 // Rows of the context shown before are not the new context's first rows.
 const before = new Set(document.querySelectorAll('[data-testid=service-row]'));
-const out = {{ firstRowsMs: null, fullListMs: null, rows: 0 }};
+const out = {{ firstRowsMs: null, fullListMs: null, rows: 0, receivedMs: null, coreMs: null }};
+performance.clearMarks('porthole:reset-received');
 let sawFirst = false;
 let sawFull = false;
 const t0 = performance.now();
@@ -53,7 +58,15 @@ const check = () => {{
 }};
 const observer = new MutationObserver(check);
 const finish = () => {{
-  if (out.firstRowsMs !== null && out.fullListMs !== null) {{ observer.disconnect(); done(out); }}
+  if (out.firstRowsMs !== null && out.fullListMs !== null) {{
+    observer.disconnect();
+    const marks = performance.getEntriesByName('porthole:reset-received');
+    if (marks.length) out.receivedMs = marks[marks.length - 1].startTime - t0;
+    const count = document.querySelector('[data-testid=service-count]');
+    const took = count ? parseFloat(count.getAttribute('title') || '') : NaN;
+    if (!Number.isNaN(took)) out.coreMs = took;
+    done(out);
+  }}
 }};
 observer.observe(document.body, {{ subtree: true, childList: true, attributes: true, attributeFilter: ['aria-rowcount'] }});
 option.click();

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::core_list::CoreList;
 use crate::memory::TreeMemory;
 use crate::page::{Keystroke, SelectTimes};
 
@@ -11,8 +12,8 @@ use crate::page::{Keystroke, SelectTimes};
 pub struct Figures {
     pub services: usize,
     pub namespaces: usize,
-    /// Select → complete list in core, per round.
-    pub core: Vec<Duration>,
+    /// Select → first rows and complete list in core, per round.
+    pub core: Vec<CoreList>,
     /// Select → rows painted in the app, per round.
     pub ui: Vec<SelectTimes>,
     pub keys: Vec<Keystroke>,
@@ -53,7 +54,21 @@ pub fn table(f: &Figures) -> String {
     );
     let _ = writeln!(out, "| figure | this run | goal |");
     let _ = writeln!(out, "|---|---|---|");
-    let core: Vec<f64> = f.core.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let core_first: Vec<String> = f
+        .core
+        .iter()
+        .map(|r| match r.first_rows {
+            Some((d, n)) => format!("{:.0} ms ({n} rows)", ms(d)),
+            None => "none".to_owned(),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "| select context → first rows in core | {} | — |",
+        core_first.join(", ")
+    );
+    let core: Vec<f64> = f.core.iter().map(|r| ms(r.complete)).collect();
     let _ = writeln!(
         out,
         "| select context → complete list in core | {} | ≤ 1000 ms |",

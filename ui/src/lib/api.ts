@@ -1,6 +1,6 @@
 // The only door from the UI to the backend. Every payload type comes from
 // ./bindings, generated from the Rust types by ts-rs (never written by hand).
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ClusterInfoView } from "./bindings/ClusterInfoView";
 import type { ContextList } from "./bindings/ContextList";
@@ -109,13 +109,21 @@ export function removeNamespace(context: string, namespace: string): Promise<str
   return invoke<string[]>("remove_namespace", { context, namespace });
 }
 
+// Whoever listens to the watched service list (see onServicesChanged).
+const serviceListeners = new Set<(update: ServiceListUpdate) => void>();
+
 /**
  * Starts this window's live service list (replacing its previous one);
  * updates arrive through `onServicesChanged`, a `reset` first. Resolves to
- * the watch's id.
+ * the watch's id. The updates come on a channel of their own, not as
+ * events: large lists are fetched as JSON rather than evaluated as script.
  */
 export function watchServices(context: string, query: ServiceQuery): Promise<number> {
-  return invoke<number>("watch_services", { context, query });
+  const onUpdate = new Channel<ServiceListUpdate>();
+  onUpdate.onmessage = (update) => {
+    for (const listener of serviceListeners) listener(update);
+  };
+  return invoke<number>("watch_services", { context, query, onUpdate });
 }
 
 /** Ends this window's service watch `id` (a newer watch is kept). */
@@ -150,7 +158,10 @@ export function openUrl(url: string, startProxy = false): Promise<OpenOutcome> {
 export function onServicesChanged(
   handler: (update: ServiceListUpdate) => void,
 ): Promise<UnlistenFn> {
-  return listen<ServiceListUpdate>("services-changed", (e) => handler(e.payload));
+  serviceListeners.add(handler);
+  return Promise.resolve(() => {
+    serviceListeners.delete(handler);
+  });
 }
 
 /** Copies text to the clipboard (the async API, else the old selection way). */

@@ -14,7 +14,9 @@ export function applyChange(
   list: Map<string, ServiceView>,
   change: ServiceListChange,
 ): Map<string, ServiceView> {
-  if (change.kind === "reset") return new Map(change.services.map((s) => [keyOf(s), s]));
+  // A partial list (the first rows of a long one) is replaced by the reset that follows.
+  if (change.kind === "reset" || change.kind === "partial")
+    return new Map(change.services.map((s) => [keyOf(s), s]));
   if (change.kind === "changed") {
     const next = new Map(list);
     for (const key of change.removed) next.delete(keyOf(key));
@@ -62,12 +64,14 @@ export function sortServices(list: ServiceView[], key: SortKey, dir: SortDir): S
   });
 }
 
-/** Every word of `query` must occur in the service's name, namespace, type, IP or ports. */
-export function filterServices(list: ServiceView[], query: string): ServiceView[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return list;
-  return list.filter((s) => {
-    const hay = [
+// The text the filter searches, once per service object (an update
+// brings a new object, so a cached text is never stale).
+const haystacks = new WeakMap<ServiceView, string>();
+
+function haystack(s: ServiceView): string {
+  let hay = haystacks.get(s);
+  if (hay === undefined) {
+    hay = [
       s.name,
       s.namespace,
       `${s.namespace}/${s.name}`,
@@ -78,6 +82,17 @@ export function filterServices(list: ServiceView[], query: string): ServiceView[
     ]
       .join(" ")
       .toLowerCase();
+    haystacks.set(s, hay);
+  }
+  return hay;
+}
+
+/** Every word of `query` must occur in the service's name, namespace, type, IP or ports; keeps the order. */
+export function filterServices(list: ServiceView[], query: string): ServiceView[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return list;
+  return list.filter((s) => {
+    const hay = haystack(s);
     return words.every((w) => hay.includes(w));
   });
 }

@@ -423,6 +423,12 @@ pub enum ServiceListChange {
         degraded: Vec<Degraded>,
         took_ms: u32,
     },
+    /// The services listed so far while a large first list is still
+    /// arriving (the first chunk at once, then at most once a second),
+    /// endpoint counts not known yet; the `reset` with the whole list
+    /// follows and replaces it.
+    #[serde(rename_all = "camelCase")]
+    Partial { services: Vec<ServiceView> },
     /// Services added or changed, and removed (batched, ≤ 50 ms apart).
     #[serde(rename_all = "camelCase")]
     Changed {

@@ -6,11 +6,18 @@
 //! each in its own task. One aggregator task keeps the objects, turns them
 //! into [`ServiceView`]s and sends [`ServiceListUpdate`]s:
 //!
+//! - while a first list arrives (streamed: `sendInitialEvents`, served from
+//!   the apiserver's cache), `partial` lists of what came so far — the
+//!   first [`LIST_CHUNK`] services at once, then at most every
+//!   [`PARTIAL_EVERY`] — so a long list shows its first rows early;
 //! - a `reset` with the whole list once every service source has listed
 //!   (slices, ingresses and nodes get [`AUX_GRACE`] more to join it);
 //! - `changed` batches (only views that really changed), at most one per
 //!   [`BATCH`];
 //! - `degraded` when a kind fails or recovers.
+//!
+//! An apiserver that refuses streamed lists (before Kubernetes 1.32 the
+//! WatchList feature is off) gets classic lists from its cache instead.
 //!
 //! Errors: each watcher retries with client-go's backoff (0.8 s doubling to
 //! 30 s) and resumes from its last resource version, re-listing only when
@@ -50,6 +57,11 @@ pub const BATCH: Duration = Duration::from_millis(50);
 /// After the services are listed, slices, ingresses and nodes get this
 /// long to be in the first list; later they arrive as changes.
 pub const AUX_GRACE: Duration = Duration::from_millis(300);
+/// Objects of a first list handed to the aggregator in chunks of this
+/// many, so it can show the first rows before the list is complete.
+pub const LIST_CHUNK: usize = 500;
+/// While a first list arrives, the rows so far are shown at most this often.
+pub const PARTIAL_EVERY: Duration = Duration::from_secs(1);
 /// Server-side timeout of each watch request; a silently dead connection
 /// is noticed after this (plus 5 s).
 const WATCH_TIMEOUT_SECS: u32 = 60;
@@ -271,7 +283,11 @@ enum Object {
 }
 
 enum Signal {
-    /// A complete (re-)list of the stream's scope.
+    /// A (re-)list of the stream's scope begins: chunks so far are void.
+    ListStarted(StreamId),
+    /// Part of the list under way.
+    Listing(StreamId, Vec<Object>),
+    /// The list is complete: these objects and the chunks before them.
     Listed(StreamId, Vec<Object>),
     Applied(StreamId, Object),
     Deleted(StreamId, Object),
@@ -317,42 +333,79 @@ fn slim<K: Resource>(mut o: K) -> K {
 }
 
 /// One watcher: forwards its events as signals until the session ends.
+/// Lists are streamed when the apiserver can (one watch request whose
+/// first events are the current objects), else listed from its cache.
 async fn run_stream<K: Watched>(api: Api<K>, id: StreamId, tx: mpsc::Sender<Signal>) {
-    let config = watcher::Config::default()
-        .timeout(WATCH_TIMEOUT_SECS)
-        .any_semantic();
+    let mut streaming = true;
+    loop {
+        let base = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
+        let config = if streaming {
+            base.streaming_lists()
+        } else {
+            base.any_semantic()
+        };
+        match follow_stream(&api, config, &id, &tx).await {
+            StreamEnd::Closed => return,
+            StreamEnd::StreamingRefused(reason) => {
+                tracing::info!(stream = ?id, %reason, "the apiserver refuses streamed lists; listing instead");
+                streaming = false;
+            }
+        }
+    }
+}
+
+enum StreamEnd {
+    /// The session ended (or the watcher did).
+    Closed,
+    /// The apiserver refused a streamed list (`sendInitialEvents`).
+    StreamingRefused(String),
+}
+
+async fn follow_stream<K: Watched>(
+    api: &Api<K>,
+    config: watcher::Config,
+    id: &StreamId,
+    tx: &mpsc::Sender<Signal>,
+) -> StreamEnd {
+    let streaming = config.initial_list_strategy == watcher::InitialListStrategy::StreamingList;
     let mut stream = std::pin::pin!(watcher(api.clone(), config).default_backoff());
     let mut buffer: Vec<Object> = Vec::new();
+    let mut listed_once = false;
     let mut failing = false;
     let mut probe = tokio::time::interval(RECOVERY_PROBE);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let signal = tokio::select! {
             item = stream.next() => {
-                let Some(item) = item else { return };
+                let Some(item) = item else { return StreamEnd::Closed };
                 match item {
                     Ok(event) => {
                         let recovered = std::mem::take(&mut failing);
                         if recovered && tx.send(Signal::Recovered(id.clone())).await.is_err() {
-                            return;
+                            return StreamEnd::Closed;
                         }
                         match event {
                             watcher::Event::Init => {
                                 buffer.clear();
-                                None
+                                Some(Signal::ListStarted(id.clone()))
                             }
                             watcher::Event::InitApply(o) => {
                                 buffer.push(slim(o).wrap());
-                                None
+                                (buffer.len() >= LIST_CHUNK)
+                                    .then(|| Signal::Listing(id.clone(), std::mem::take(&mut buffer)))
                             }
                             watcher::Event::InitDone => {
+                                listed_once = true;
                                 Some(Signal::Listed(id.clone(), std::mem::take(&mut buffer)))
                             }
                             watcher::Event::Apply(o) => Some(Signal::Applied(id.clone(), slim(o).wrap())),
                             watcher::Event::Delete(o) => Some(Signal::Deleted(id.clone(), slim(o).wrap())),
                         }
                     }
-                    Err(e) => watch_failure(&id, &e).map(|d| {
+                    Err(e) if streaming && !listed_once && streaming_refused(&e) => {
+                        return StreamEnd::StreamingRefused(e.to_string());
+                    }
+                    Err(e) => watch_failure(id, &e).map(|d| {
                         failing = true;
                         probe.reset();
                         Signal::Failed(id.clone(), d)
@@ -373,13 +426,24 @@ async fn run_stream<K: Watched>(api: Api<K>, id: StreamId, tx: mpsc::Sender<Sign
         if let Some(signal) = signal
             && tx.send(signal).await.is_err()
         {
-            return;
+            return StreamEnd::Closed;
         }
     }
 }
 
-/// A watcher error as the user sees it; `None` for what the watcher
-/// handles by itself (410 Gone: it lists again).
+/// Whether the apiserver refused the streamed list itself (400/422 on the
+/// watch request: `sendInitialEvents` unknown or its feature gate off),
+/// rather than failing for a reason a classic list would share.
+fn streaming_refused(e: &watcher::Error) -> bool {
+    let response = match e {
+        watcher::Error::WatchStartFailed(kube::Error::Api(r))
+        | watcher::Error::WatchFailed(kube::Error::Api(r)) => r,
+        watcher::Error::WatchError(r) => r,
+        _ => return false,
+    };
+    matches!(response.code, 400 | 422)
+}
+
 fn watch_failure(id: &StreamId, e: &watcher::Error) -> Option<Degraded> {
     let (reason, forbidden) = match e {
         watcher::Error::InitialListFailed(e)
@@ -430,6 +494,11 @@ struct Session {
     sent: HashMap<ServiceKey, ServiceView>,
     reset_sent: bool,
     services_listed_at: Option<Instant>,
+    /// Chunks of lists under way, per stream.
+    listing: HashMap<StreamId, Vec<Object>>,
+    /// Services arrived since the last `partial` (before the first reset).
+    partial_due: bool,
+    partial_sent_at: Option<Instant>,
 }
 
 impl Session {
@@ -457,6 +526,9 @@ impl Session {
             sent: HashMap::new(),
             reset_sent: false,
             services_listed_at: None,
+            listing: HashMap::new(),
+            partial_due: false,
+            partial_sent_at: None,
         }
     }
 
@@ -486,6 +558,7 @@ impl Session {
     fn stop_stream(&mut self, id: &StreamId) {
         self.tasks.remove(id);
         self.streams.remove(id);
+        self.listing.remove(id);
     }
 
     fn start_scope(&mut self, namespace: Option<&str>) {
@@ -525,7 +598,13 @@ impl Session {
     /// When the next batch or the first list is due.
     fn next_deadline(&self) -> Option<Instant> {
         if !self.reset_sent {
-            return self.services_listed_at.map(|t| t + AUX_GRACE);
+            if let Some(t) = self.services_listed_at {
+                return Some(t + AUX_GRACE);
+            }
+            return self
+                .partial_sent_at
+                .filter(|_| self.partial_due)
+                .map(|t| t + PARTIAL_EVERY);
         }
         self.dirty_since.map(|t| t + BATCH)
     }
@@ -547,6 +626,12 @@ impl Session {
     fn maybe_flush(&mut self, out: &mut Outbox) {
         if !self.reset_sent || out.overflowed {
             if !self.service_streams_settled() {
+                let partial_now = self
+                    .partial_sent_at
+                    .is_none_or(|t| t.elapsed() >= PARTIAL_EVERY);
+                if self.partial_due && !self.reset_sent && partial_now {
+                    self.send_partial(out);
+                }
                 return;
             }
             let now = Instant::now();
@@ -604,6 +689,36 @@ impl Session {
         self.dirty.clear();
         self.dirty_since = None;
         self.degraded_dirty = false;
+    }
+
+    /// The services so far (listed scopes and chunks of lists under way),
+    /// without endpoint counts: the first rows, early.
+    fn send_partial(&mut self, out: &mut Outbox) {
+        self.partial_due = false;
+        self.partial_sent_at = Some(Instant::now());
+        let aux = Aux {
+            endpoints: None,
+            routes: &[],
+            nodes: &self.node_list,
+        };
+        let chunks = self
+            .listing
+            .iter()
+            .filter(|((kind, _), _)| *kind == ResourceKind::Services)
+            .flat_map(|(_, objects)| objects)
+            .filter_map(|o| match o {
+                Object::Service(s) => Some(s.as_ref()),
+                _ => None,
+            });
+        let mut services: Vec<ServiceView> = self
+            .services
+            .values()
+            .chain(chunks)
+            .map(|s| convert::service_view(self.discovery.base(), s, aux))
+            .collect();
+        services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        tracing::debug!(context = %out.context, services = services.len(), "first rows of a list under way");
+        out.send(ServiceListChange::Partial { services });
     }
 
     fn send_changes(&mut self, out: &mut Outbox) {
@@ -676,6 +791,18 @@ impl Session {
 
     fn apply(&mut self, signal: Signal) {
         match signal {
+            Signal::ListStarted(id) => {
+                self.listing.remove(&id);
+            }
+            Signal::Listing(id, objects) => {
+                if !self.streams.contains_key(&id) {
+                    return;
+                }
+                if id.0 == ResourceKind::Services && !self.reset_sent {
+                    self.partial_due = true;
+                }
+                self.listing.entry(id).or_default().extend(objects);
+            }
             Signal::Failed(id, d) => self.failed(id, d),
             Signal::Recovered(id) => {
                 if let Some(s) = self.streams.get_mut(&id)
@@ -684,7 +811,9 @@ impl Session {
                     self.degraded_dirty = true;
                 }
             }
-            Signal::Listed(id, objects) => {
+            Signal::Listed(id, rest) => {
+                let mut objects = self.listing.remove(&id).unwrap_or_default();
+                objects.extend(rest);
                 let Some(state) = self.streams.get_mut(&id) else {
                     return;
                 };
@@ -967,5 +1096,48 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn api_error(code: u16) -> kube::Error {
+        kube::Error::Api(
+            Status::failure("refused", "Invalid")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn an_apiserver_refusing_streamed_lists_gets_classic_lists() {
+        // Before Kubernetes 1.32, sendInitialEvents without the WatchList
+        // feature gate is refused with 422 (400 on older servers).
+        assert!(streaming_refused(&watcher::Error::WatchStartFailed(
+            api_error(422)
+        )));
+        assert!(streaming_refused(&watcher::Error::WatchFailed(api_error(
+            400
+        ))));
+        assert!(streaming_refused(&watcher::Error::WatchError(
+            Status::failure("bad", "BadRequest").with_code(400).boxed()
+        )));
+    }
+
+    #[test]
+    fn other_failures_are_not_taken_for_a_refused_streamed_list() {
+        for code in [401, 403, 404, 410, 500, 503] {
+            assert!(
+                !streaming_refused(&watcher::Error::WatchStartFailed(api_error(code))),
+                "{code}"
+            );
+        }
+        assert!(!streaming_refused(&watcher::Error::InitialListFailed(
+            api_error(422)
+        )));
+        assert!(!streaming_refused(&watcher::Error::NoResourceVersion));
     }
 }

@@ -71,7 +71,22 @@ async fn measure(kubeconfig: &std::path::Path) {
     for round in ["first", "second"] {
         let selected = Instant::now();
         let mut watch = workspace.watch_services("porthole-admin", ServiceQuery::all());
-        let update = next(&mut watch, Duration::from_secs(120)).await;
+        // The first rows come early, as partial lists; then the reset.
+        let mut first_rows = None;
+        let update = loop {
+            let update = next(&mut watch, Duration::from_secs(120)).await;
+            match &update.change {
+                ServiceListChange::Partial { services } => {
+                    assert!(!services.is_empty(), "a partial list has rows");
+                    assert!(
+                        services.iter().all(|s| s.endpoints.is_none()),
+                        "endpoint counts are not known in a partial list"
+                    );
+                    first_rows.get_or_insert((selected.elapsed(), services.len()));
+                }
+                _ => break update,
+            }
+        };
         let took = selected.elapsed();
         let ServiceListChange::Reset {
             services,
@@ -79,8 +94,13 @@ async fn measure(kubeconfig: &std::path::Path) {
             took_ms,
         } = update.change
         else {
-            panic!("first a reset: {update:?}");
+            panic!("partial lists, then a reset: {update:?}");
         };
+        let (first_took, first_count) =
+            first_rows.expect("a partial list before 10,000 services are complete");
+        println!(
+            "{round} watch: select context → first {first_count} rows in core: {first_took:?}"
+        );
         assert!(degraded.is_empty(), "{degraded:?}");
         assert!(services.len() > SCALE, "{} services", services.len());
         let namespaces: std::collections::BTreeSet<&str> =

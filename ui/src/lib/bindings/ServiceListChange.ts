@@ -3,4 +3,4 @@ import type { Degraded } from "./Degraded";
 import type { ServiceKey } from "./ServiceKey";
 import type { ServiceView } from "./ServiceView";
 
-export type ServiceListChange = { "kind": "reset", services: Array<ServiceView>, degraded: Array<Degraded>, tookMs: number, } | { "kind": "changed", upserted: Array<ServiceView>, removed: Array<ServiceKey>, } | { "kind": "degraded", degraded: Array<Degraded>, };
+export type ServiceListChange = { "kind": "reset", services: Array<ServiceView>, degraded: Array<Degraded>, tookMs: number, } | { "kind": "partial", services: Array<ServiceView>, } | { "kind": "changed", upserted: Array<ServiceView>, removed: Array<ServiceKey>, } | { "kind": "degraded", degraded: Array<Degraded>, };

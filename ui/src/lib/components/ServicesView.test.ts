@@ -50,6 +50,23 @@ const reset = (watchId: number, names: string[]): ServiceListUpdate => ({
 });
 
 describe("ServicesView", () => {
+  it("shows the first rows of a long list while it loads, then the whole list", async () => {
+    const { backend, send } = fakeBackend(listed);
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send({
+      context: "ctx",
+      watchId: 1,
+      change: { kind: "partial", services: [service("default", "echo"), service("default", "spa")] },
+    });
+    await waitFor(() => expect(screen.getAllByTestId("service-row")).toHaveLength(2));
+    expect(screen.queryByTestId("services-loading")).toBeNull();
+    expect(screen.getByTestId("service-count").textContent).toContain("so far");
+    send(reset(1, ["default/echo", "default/spa", "kube-system/kibana-logging"]));
+    await waitFor(() => expect(screen.getAllByTestId("service-row")).toHaveLength(3));
+    expect(screen.getByTestId("service-count").textContent?.trim()).toBe("3 of 3 services");
+  });
+
   it("watches all namespaces, applies reset and changes, filters instantly", async () => {
     const { backend, send } = fakeBackend(listed);
     render(ServicesView, { props: { context: "ctx", backend } });

@@ -228,6 +228,7 @@ export const en = {
   filterLabel: "Filter services",
   filterPlaceholder: "Filter services ( / )",
   servicesCount: "{shown} of {total} services",
+  servicesCountSoFar: "{shown} of {total} services so far, loading…",
   colName: "Name",
   colNamespace: "Namespace",
   colType: "Type",

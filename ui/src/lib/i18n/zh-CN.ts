@@ -216,6 +216,7 @@ export const zhCN: Messages = {
   filterLabel: "筛选服务",
   filterPlaceholder: "筛选服务（/）",
   servicesCount: "{shown} / {total} 个服务",
+  servicesCountSoFar: "{shown} / {total} 个服务，仍在加载…",
   colName: "名称",
   colNamespace: "命名空间",
   colType: "类型",
