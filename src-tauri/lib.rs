@@ -3,6 +3,7 @@
 
 mod commands;
 mod ipc;
+mod memory;
 mod services;
 mod tray;
 
@@ -19,6 +20,7 @@ const PROXY_STATUS: &str = "proxy-status";
 
 /// Starts the desktop app; returns when the user quits.
 pub fn run() {
+    memory::limit_arenas();
     init_logging();
     ipc::init_recording();
     let result = tauri::Builder::default()

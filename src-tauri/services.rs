@@ -23,6 +23,9 @@ use tauri::{AppHandle, State, Url, WebviewWindow};
 
 use crate::ipc::{self, reply};
 
+/// After a complete list this long, freed memory goes back to the system.
+const TRIM_AFTER: usize = 1000;
+
 /// The name a watch's updates are recorded under (see `ipc::send`).
 pub const SERVICES_CHANGED: &str = "services-changed";
 
@@ -201,8 +204,12 @@ pub async fn watch_services(
                     ServiceListChange::Degraded { .. } => {}
                 }
             }
+            let large = matches!(&update.change, ServiceListChange::Reset { services, .. } if services.len() >= TRIM_AFTER);
             if !ipc::send(&on_update, SERVICES_CHANGED, update) {
                 return;
+            }
+            if large {
+                crate::memory::trim();
             }
         }
     });
