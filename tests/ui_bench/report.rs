@@ -18,6 +18,10 @@ pub struct Figures {
     pub ui: Vec<SelectTimes>,
     pub keys: Vec<Keystroke>,
     pub app: TreeMemory,
+    /// The same, [`crate::LATER`] later.
+    pub app_later: TreeMemory,
+    /// The app before the large context was selected (a few services).
+    pub app_small: TreeMemory,
     pub bare: TreeMemory,
 }
 
@@ -123,6 +127,21 @@ pub fn table(f: &Figures) -> String {
         mib(f.app.pss_kib),
         mib(f.bare.pss_kib),
         met(pss <= 1.15)
+    );
+    let later = ratio(f.app_later.rss_kib, f.bare.rss_kib);
+    let _ = writeln!(
+        out,
+        "| memory, app + WebKit, RSS, 30 s later: Porthole / bare window | {:.1} / {:.1} MiB = {later:.2}× ({}) | ≤ 1.15× |",
+        mib(f.app_later.rss_kib),
+        mib(f.bare.rss_kib),
+        met(later <= 1.15)
+    );
+    let small = ratio(f.app_small.rss_kib, f.bare.rss_kib);
+    let _ = writeln!(
+        out,
+        "| memory, app + WebKit, RSS, showing a few services (the floor): Porthole / bare window | {:.1} / {:.1} MiB = {small:.2}× | — |",
+        mib(f.app_small.rss_kib),
+        mib(f.bare.rss_kib),
     );
     let _ = writeln!(out, "\nkeystrokes (key → ms, rows shown):");
     for k in &f.keys {
