@@ -21,6 +21,7 @@ fn main() {
         "remove_namespace",
         "watch_services",
         "unwatch_services",
+        "service_rows",
         "service_details",
         "cluster_info",
         "open_url",

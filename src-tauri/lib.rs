@@ -52,6 +52,7 @@ pub fn run() {
             services::remove_namespace,
             services::watch_services,
             services::unwatch_services,
+            services::service_rows,
             services::service_details,
             services::cluster_info,
             services::open_url,

@@ -8,9 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use porthole_core::discovery::rows::{RowQuery, Rows, ServiceRows};
 use porthole_core::discovery::{
     ClusterInfoView, ExternalEndpoint, NamespaceList, OpenOutcome, ServiceDetails,
-    ServiceListChange, ServiceListUpdate, ServiceQuery, ServiceView,
+    ServiceListChange, ServiceListNotice, ServiceQuery, ServiceView,
 };
 use porthole_core::proxy::ProxyStatus;
 use porthole_core::proxy::names::{HostName, parse_host};
@@ -33,20 +34,28 @@ pub const SERVICES_CHANGED: &str = "services-changed";
 /// external URLs discovery has shown (the ones `open_url` may open).
 #[derive(Default)]
 pub struct Services {
-    /// Per window: the active watch's id and the task that forwards it.
-    watches: Mutex<HashMap<String, (u64, JoinHandle<()>)>>,
+    /// Per window: the active watch.
+    watches: Mutex<HashMap<String, Watching>>,
     offered: Mutex<HashSet<String>>,
 }
 
+/// A window's active watch: its id, the task that forwards its notices,
+/// and its list's rows (what `service_rows` answers from).
+struct Watching {
+    id: u64,
+    task: JoinHandle<()>,
+    rows: ServiceRows,
+}
+
 impl Services {
-    fn replace_watch(&self, window: &str, task: Option<(u64, JoinHandle<()>)>) {
+    fn replace_watch(&self, window: &str, watching: Option<Watching>) {
         let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
         // Aborting the task drops its ServiceWatch: its apiserver watches close.
-        if let Some((_, old)) = watches.remove(window) {
-            old.abort();
+        if let Some(old) = watches.remove(window) {
+            old.task.abort();
         }
-        if let Some(task) = task {
-            watches.insert(window.to_owned(), task);
+        if let Some(watching) = watching {
+            watches.insert(window.to_owned(), watching);
         }
     }
 
@@ -54,13 +63,20 @@ impl Services {
     /// view that left must not end the watch of the view that came next).
     fn end_watch(&self, window: &str, id: u64) {
         let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
-        if watches
-            .get(window)
-            .is_some_and(|(current, _)| *current == id)
-            && let Some((_, task)) = watches.remove(window)
+        if watches.get(window).is_some_and(|w| w.id == id)
+            && let Some(old) = watches.remove(window)
         {
-            task.abort();
+            old.task.abort();
         }
+    }
+
+    /// The rows of the window's watch `id`, if it is still the active one.
+    fn rows(&self, window: &str, id: u64) -> Option<ServiceRows> {
+        let watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        watches
+            .get(window)
+            .filter(|w| w.id == id)
+            .map(|w| w.rows.clone())
     }
 
     fn offer<'a>(&self, urls: impl IntoIterator<Item = &'a str>) {
@@ -165,9 +181,10 @@ pub async fn remove_namespace(
 }
 
 /// Starts the live service list of `context` for this window, replacing
-/// the window's previous watch; updates arrive on `on_update` (a `reset`
-/// first; a channel, not events: a list of 10,000 services reaches the
-/// page as fetched JSON instead of evaluated script). Returns the watch's id. Async: the watch
+/// the window's previous watch. `on_update` hears that the list changed
+/// (a `reset` first); the page then asks `service_rows` for the rows in
+/// view, so a list of 10,000 services never crosses to the webview whole.
+/// Returns the watch's id. Async: the watch
 /// needs the Tokio runtime (a sync command runs on the main thread).
 #[tauri::command]
 pub async fn watch_services(
@@ -177,7 +194,7 @@ pub async fn watch_services(
     services: Svc<'_>,
     context: String,
     mut query: ServiceQuery,
-    on_update: Channel<ServiceListUpdate>,
+    on_update: Channel<ServiceListNotice>,
 ) -> Result<u64, String> {
     let context = context.trim().to_owned();
     if context.is_empty() {
@@ -194,6 +211,7 @@ pub async fn watch_services(
     services.replace_watch(window.label(), None);
     let mut watch = ws.watch_services(&context, query);
     let id = watch.id();
+    let rows = watch.rows();
     let task = tauri::async_runtime::spawn(async move {
         while let Some(update) = watch.recv().await {
             if let Some(state) = tauri::Manager::try_state::<Services>(&app) {
@@ -205,7 +223,9 @@ pub async fn watch_services(
                 }
             }
             let large = matches!(&update.change, ServiceListChange::Reset { services, .. } if services.len() >= TRIM_AFTER);
-            if !ipc::send(&on_update, SERVICES_CHANGED, update) {
+            let notice = update.notice();
+            drop(update);
+            if !ipc::send(&on_update, SERVICES_CHANGED, notice) {
                 return;
             }
             if large {
@@ -213,12 +233,29 @@ pub async fn watch_services(
             }
         }
     });
-    services.replace_watch(window.label(), Some((id, task)));
+    services.replace_watch(window.label(), Some(Watching { id, task, rows }));
     tracing::debug!(
         "window {} watches the services of {context} (watch {id})",
         window.label()
     );
     reply("watch_services", Ok::<_, String>(id))
+}
+
+/// The rows of this window's watch `watch_id` the table shows: filtered,
+/// sorted, one window of them. An old watch's id gets an error the page
+/// ignores (its answer would be of a list no longer shown).
+#[tauri::command]
+pub async fn service_rows(
+    window: WebviewWindow,
+    services: Svc<'_>,
+    watch_id: u64,
+    query: RowQuery,
+) -> Result<Rows, String> {
+    let result = services
+        .rows(window.label(), watch_id)
+        .map(|rows| rows.rows(&query))
+        .ok_or_else(|| format!("service list {watch_id} is no longer shown"));
+    reply("service_rows", result)
 }
 
 /// Ends this window's service watch `id` (its services left the screen);

@@ -7,7 +7,9 @@ import type { ContextList } from "./bindings/ContextList";
 import type { NamespaceList } from "./bindings/NamespaceList";
 import type { OpenOutcome } from "./bindings/OpenOutcome";
 import type { ServiceDetails } from "./bindings/ServiceDetails";
-import type { ServiceListUpdate } from "./bindings/ServiceListUpdate";
+import type { RowQuery } from "./bindings/RowQuery";
+import type { Rows } from "./bindings/Rows";
+import type { ServiceListNotice } from "./bindings/ServiceListNotice";
 import type { ServiceQuery } from "./bindings/ServiceQuery";
 import type { ProxySettings } from "./bindings/ProxySettings";
 import type { ProxyStatus } from "./bindings/ProxyStatus";
@@ -110,20 +112,28 @@ export function removeNamespace(context: string, namespace: string): Promise<str
 }
 
 // Whoever listens to the watched service list (see onServicesChanged).
-const serviceListeners = new Set<(update: ServiceListUpdate) => void>();
+const serviceListeners = new Set<(notice: ServiceListNotice) => void>();
 
 /**
  * Starts this window's live service list (replacing its previous one);
- * updates arrive through `onServicesChanged`, a `reset` first. Resolves to
- * the watch's id. The updates come on a channel of their own, not as
- * events: large lists are fetched as JSON rather than evaluated as script.
+ * `onServicesChanged` hears when it changed (a `reset` first, on a channel
+ * of this watch), and `serviceRows` gives the rows to show. Resolves to
+ * the watch's id.
  */
 export function watchServices(context: string, query: ServiceQuery): Promise<number> {
-  const onUpdate = new Channel<ServiceListUpdate>();
-  onUpdate.onmessage = (update) => {
-    for (const listener of serviceListeners) listener(update);
+  const onUpdate = new Channel<ServiceListNotice>();
+  onUpdate.onmessage = (notice) => {
+    for (const listener of serviceListeners) listener(notice);
   };
   return invoke<number>("watch_services", { context, query, onUpdate });
+}
+
+/**
+ * The rows of watch `watchId` the table shows: filtered, sorted, one
+ * window of them (the list itself stays in the backend).
+ */
+export function serviceRows(watchId: number, query: RowQuery): Promise<Rows> {
+  return invoke<Rows>("service_rows", { watchId, query });
 }
 
 /** Ends this window's service watch `id` (a newer watch is kept). */
@@ -154,9 +164,9 @@ export function openUrl(url: string, startProxy = false): Promise<OpenOutcome> {
   return invoke<OpenOutcome>("open_url", { url, startProxy });
 }
 
-/** The watched service list changed. */
+/** The watched service list changed (its rows: `serviceRows`). */
 export function onServicesChanged(
-  handler: (update: ServiceListUpdate) => void,
+  handler: (notice: ServiceListNotice) => void,
 ): Promise<UnlistenFn> {
   serviceListeners.add(handler);
   return Promise.resolve(() => {

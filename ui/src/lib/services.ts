@@ -1,30 +1,15 @@
-// Pure helpers of the services table: sorting, filtering, applying the
-// watch's updates, and the text of a port.
-import type { ServiceListChange } from "./bindings/ServiceListChange";
+// Pure helpers of the services table: keys, sorting (a table given all its
+// rows; the live list is sorted and filtered in the backend), and the text
+// of a port.
 import type { ServicePortView } from "./bindings/ServicePortView";
 import type { ServiceView } from "./bindings/ServiceView";
 
-export type SortKey = "name" | "namespace" | "type" | "clusterIp" | "ports" | "endpoints";
+import type { SortKey } from "./bindings/SortKey";
+
+export type { SortKey };
 export type SortDir = "asc" | "desc";
 
 export const keyOf = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
-
-/** Applies one watch update to the list (keyed by namespace/name). */
-export function applyChange(
-  list: Map<string, ServiceView>,
-  change: ServiceListChange,
-): Map<string, ServiceView> {
-  // A partial list (the first rows of a long one) is replaced by the reset that follows.
-  if (change.kind === "reset" || change.kind === "partial")
-    return new Map(change.services.map((s) => [keyOf(s), s]));
-  if (change.kind === "changed") {
-    const next = new Map(list);
-    for (const key of change.removed) next.delete(keyOf(key));
-    for (const s of change.upserted) next.set(keyOf(s), s);
-    return next;
-  }
-  return list;
-}
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
@@ -61,58 +46,6 @@ export function sortServices(list: ServiceView[], key: SortKey, dir: SortDir): S
       typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
     if (primary !== 0) return sign * primary;
     return collator.compare(a.namespace, b.namespace) || collator.compare(a.name, b.name);
-  });
-}
-
-// The text the filter searches, once per service object (an update
-// brings a new object, so a cached text is never stale).
-const haystacks = new WeakMap<ServiceView, string>();
-
-function haystack(s: ServiceView): string {
-  let hay = haystacks.get(s);
-  if (hay === undefined) {
-    hay = [
-      s.name,
-      s.namespace,
-      `${s.namespace}/${s.name}`,
-      s.type,
-      s.clusterIp ?? "",
-      s.externalName ?? "",
-      ...s.ports.map((p) => `${p.name ?? ""} ${p.port}`),
-    ]
-      .join(" ")
-      .toLowerCase();
-    haystacks.set(s, hay);
-  }
-  return hay;
-}
-
-/**
- * Builds the filter's text of every service in the background, a chunk
- * per task, so the first keystroke after a long list arrives does not pay
- * for ten thousand of them. Returns a function that stops it.
- */
-export function prepareFilter(list: ServiceView[], chunk = 1000): () => void {
-  let next = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const step = () => {
-    const end = Math.min(list.length, next + chunk);
-    for (; next < end; next++) haystack(list[next]!);
-    timer = next < list.length ? setTimeout(step, 0) : null;
-  };
-  timer = setTimeout(step, 0);
-  return () => {
-    if (timer !== null) clearTimeout(timer);
-  };
-}
-
-/** Every word of `query` must occur in the service's name, namespace, type, IP or ports; keeps the order. */
-export function filterServices(list: ServiceView[], query: string): ServiceView[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return list;
-  return list.filter((s) => {
-    const hay = haystack(s);
-    return words.every((w) => hay.includes(w));
   });
 }
 

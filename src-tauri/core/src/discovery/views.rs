@@ -440,6 +440,40 @@ pub enum ServiceListChange {
     Degraded { degraded: Vec<Degraded> },
 }
 
+/// What the page hears of its live list: that it changed, and how. The
+/// rows themselves are asked for a window at a time
+/// ([`super::rows::ServiceRows`]), so a long list stays in the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServiceListNotice {
+    pub context: String,
+    #[ts(type = "number")]
+    pub watch_id: u64,
+    /// `reset`, `partial`, `changed` or `degraded`, as the update was.
+    pub kind: String,
+    /// A reset's `tookMs`.
+    pub took_ms: Option<u32>,
+}
+
+impl ServiceListUpdate {
+    /// The notice the page gets for this update.
+    pub fn notice(&self) -> ServiceListNotice {
+        let (kind, took_ms) = match &self.change {
+            ServiceListChange::Reset { took_ms, .. } => ("reset", Some(*took_ms)),
+            ServiceListChange::Partial { .. } => ("partial", None),
+            ServiceListChange::Changed { .. } => ("changed", None),
+            ServiceListChange::Degraded { .. } => ("degraded", None),
+        };
+        ServiceListNotice {
+            context: self.context.clone(),
+            watch_id: self.watch_id,
+            kind: kind.to_owned(),
+            took_ms,
+        }
+    }
+}
+
 /// What opening a link did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]

@@ -47,6 +47,7 @@ use tokio::task::JoinHandle;
 
 use super::convert::{self, Aux, IngressRoute, SliceSummary};
 use super::fetch::{Discovery, describe};
+use super::rows::{Published, ServiceRows};
 use super::views::{
     Degraded, ResourceKind, ServiceKey, ServiceList, ServiceListChange, ServiceListUpdate,
     ServiceQuery, ServiceView,
@@ -90,13 +91,6 @@ impl std::fmt::Debug for ServiceWatch {
             .field("context", &self.context)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Default)]
-struct Published {
-    views: BTreeMap<ServiceKey, ServiceView>,
-    degraded: Vec<Degraded>,
-    complete: bool,
 }
 
 impl ServiceWatch {
@@ -160,6 +154,12 @@ impl ServiceWatch {
     }
 
     /// The list as of the last update sent.
+    /// The list's rows, filtered, sorted and windowed for a table; the
+    /// handle answers from the latest published list.
+    pub fn rows(&self) -> ServiceRows {
+        ServiceRows::new(self.published.clone())
+    }
+
     pub fn snapshot(&self) -> ServiceList {
         let p = self
             .published
@@ -258,6 +258,7 @@ async fn supervise(
                     p.views.clear();
                     p.degraded = degraded.clone();
                     p.complete = false;
+                    p.version += 1;
                 }
                 out.send(ServiceListChange::Reset {
                     services: Vec::new(),
@@ -645,7 +646,11 @@ impl Session {
         if self.degraded_dirty {
             self.degraded_dirty = false;
             let degraded = self.degraded();
-            out.published().degraded = degraded.clone();
+            {
+                let mut p = out.published();
+                p.degraded = degraded.clone();
+                p.version += 1;
+            }
             out.send(ServiceListChange::Degraded { degraded });
         }
         let due = self.dirty_since.is_some_and(|t| t.elapsed() >= BATCH);
@@ -676,6 +681,7 @@ impl Session {
             p.views = services.iter().map(|v| (v.key(), v.clone())).collect();
             p.degraded = degraded.clone();
             p.complete = true;
+            p.version += 1;
         }
         let took_ms = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
         tracing::debug!(context = %out.context, services = services.len(), took_ms, "service list complete");
@@ -718,6 +724,12 @@ impl Session {
             .collect();
         services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         tracing::debug!(context = %out.context, services = services.len(), "first rows of a list under way");
+        {
+            let mut p = out.published();
+            p.views = services.iter().map(|v| (v.key(), v.clone())).collect();
+            p.complete = false;
+            p.version += 1;
+        }
         out.send(ServiceListChange::Partial { services });
     }
 
@@ -753,6 +765,7 @@ impl Session {
             for v in &upserted {
                 p.views.insert(v.key(), v.clone());
             }
+            p.version += 1;
         }
         out.send(ServiceListChange::Changed { upserted, removed });
     }

@@ -5,28 +5,48 @@ import type { NamespaceList } from "../bindings/NamespaceList";
 import type { OpenOutcome } from "../bindings/OpenOutcome";
 import type { ServiceListUpdate } from "../bindings/ServiceListUpdate";
 import { setLocale } from "../i18n/index.svelte";
-import { service } from "../testing/services";
+import type { RowQuery } from "../bindings/RowQuery";
+import type { ServiceListNotice } from "../bindings/ServiceListNotice";
+import type { ServiceView } from "../bindings/ServiceView";
+import { applyChange, rowsOf, service } from "../testing/services";
 
 afterEach(() => setLocale("en"));
 
 function fakeBackend(namespaces: NamespaceList) {
-  let handler: ((u: ServiceListUpdate) => void) | null = null;
+  let handler: ((n: ServiceListNotice) => void) | null = null;
   let nextId = 1;
+  // The backend's live list, which `send` changes as a watch would.
+  let list = new Map<string, ServiceView>();
+  let complete = false;
   const backend = {
     listNamespaces: vi.fn().mockResolvedValue(namespaces),
     addNamespace: vi.fn(async (_ctx: string, ns: string) => [...namespaces.added, ns].sort()),
     removeNamespace: vi.fn(async (_ctx: string, ns: string) => namespaces.added.filter((n) => n !== ns)),
-    watchServices: vi.fn(async () => nextId++),
+    watchServices: vi.fn(async () => {
+      list = new Map();
+      complete = false;
+      return nextId++;
+    }),
     unwatchServices: vi.fn().mockResolvedValue(undefined),
-    onServicesChanged: vi.fn(async (h: (u: ServiceListUpdate) => void) => {
+    onServicesChanged: vi.fn(async (h: (n: ServiceListNotice) => void) => {
       handler = h;
       return () => (handler = null);
     }),
+    serviceRows: vi.fn(async (_id: number, q: RowQuery) => rowsOf([...list.values()], q, complete)),
     serviceDetails: vi.fn().mockResolvedValue({ service: service("a", "b"), endpoints: [], pods: [], degraded: [] }),
     openUrl: vi.fn(async (_url: string, _start?: boolean): Promise<OpenOutcome> => ({ kind: "opened" })),
     copyText: vi.fn().mockResolvedValue(undefined),
   };
-  const send = (u: ServiceListUpdate) => handler?.(u);
+  const send = (u: ServiceListUpdate) => {
+    list = applyChange(list, u.change);
+    if (u.change.kind === "reset") complete = true;
+    handler?.({
+      context: u.context,
+      watchId: u.watchId,
+      kind: u.change.kind,
+      tookMs: u.change.kind === "reset" ? u.change.tookMs : null,
+    });
+  };
   return { backend, send };
 }
 
@@ -50,6 +70,29 @@ const reset = (watchId: number, names: string[]): ServiceListUpdate => ({
 });
 
 describe("ServicesView", () => {
+  it("keeps a long list in the backend and fetches the rows in view as the table scrolls", async () => {
+    const { backend, send } = fakeBackend(listed);
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const names = Array.from({ length: 1000 }, (_, i) => `ns/svc-${String(i).padStart(4, "0")}`);
+    send(reset(1, names));
+    await waitFor(() => expect(screen.getByTestId("service-count").textContent?.trim()).toBe("1000 of 1000 services"));
+    const rows = screen.getAllByTestId("service-row");
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(40);
+    const firstAsk = backend.serviceRows.mock.calls.at(-1)![1];
+    expect(firstAsk.offset).toBe(0);
+    expect(firstAsk.limit).toBeLessThan(100);
+    const table = screen.getByTestId("service-table");
+    expect(table.getAttribute("aria-rowcount")).toBe("1001");
+    table.scrollTop = 36 * 500;
+    await fireEvent.scroll(table);
+    await waitFor(() => expect(document.querySelector('[data-index="500"]')?.getAttribute("data-key")).toBe("ns/svc-0500"));
+    const scrolledAsk = backend.serviceRows.mock.calls.at(-1)![1];
+    expect(scrolledAsk.offset).toBeGreaterThan(400);
+    expect(scrolledAsk.offset).toBeLessThanOrEqual(500);
+  });
+
   it("shows the first rows of a long list while it loads, then the whole list", async () => {
     const { backend, send } = fakeBackend(listed);
     render(ServicesView, { props: { context: "ctx", backend } });

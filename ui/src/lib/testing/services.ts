@@ -1,6 +1,63 @@
-// Service views for the table's tests, typed with the generated bindings.
+// Service views for the table's tests, typed with the generated bindings,
+// and a stand-in for the backend's live list (src-tauri/core/src/discovery/rows.rs).
+import type { RowQuery } from "../bindings/RowQuery";
+import type { Rows } from "../bindings/Rows";
+import type { ServiceListChange } from "../bindings/ServiceListChange";
 import type { ServicePortView } from "../bindings/ServicePortView";
 import type { ServiceView } from "../bindings/ServiceView";
+import { keyOf, sortServices } from "../services";
+
+/** Applies one watch update to the list (keyed by namespace/name). */
+export function applyChange(
+  list: Map<string, ServiceView>,
+  change: ServiceListChange,
+): Map<string, ServiceView> {
+  // A partial list (the first rows of a long one) is replaced by the reset that follows.
+  if (change.kind === "reset" || change.kind === "partial")
+    return new Map(change.services.map((s) => [keyOf(s), s]));
+  if (change.kind === "changed") {
+    const next = new Map(list);
+    for (const key of change.removed) next.delete(keyOf(key));
+    for (const s of change.upserted) next.set(keyOf(s), s);
+    return next;
+  }
+  return list;
+}
+
+/** Every word of `query` occurs in the name, namespace, type, IP or ports (as the backend filters). */
+export function filterServices(list: ServiceView[], query: string): ServiceView[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return list;
+  return list.filter((s) => {
+    const hay = [
+      s.name,
+      s.namespace,
+      `${s.namespace}/${s.name}`,
+      s.type,
+      s.clusterIp ?? "",
+      s.externalName ?? "",
+      ...s.ports.map((p) => `${p.name ?? ""} ${p.port}`),
+    ]
+      .join(" ")
+      .toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
+
+/** What the backend's `service_rows` answers for `list`. */
+export function rowsOf(list: ServiceView[], q: RowQuery, complete = true): Rows {
+  const shown = filterServices(sortServices(list, q.sort, q.descending ? "desc" : "asc"), q.filter);
+  const offset = Math.min(q.offset, Math.max(0, shown.length - Math.max(1, q.limit)));
+  return {
+    total: list.length,
+    matched: shown.length,
+    offset,
+    rows: shown.slice(offset, offset + q.limit),
+    complete,
+    degraded: [],
+  };
+}
+
 
 export function proxied(name: string | null, port: number, url: string): ServicePortView {
   return {
