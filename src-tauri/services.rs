@@ -251,10 +251,21 @@ pub async fn service_rows(
     watch_id: u64,
     query: RowQuery,
 ) -> Result<Rows, String> {
+    let started = std::time::Instant::now();
     let result = services
         .rows(window.label(), watch_id)
         .map(|rows| rows.rows(&query))
         .ok_or_else(|| format!("service list {watch_id} is no longer shown"));
+    if let Ok(rows) = &result {
+        tracing::debug!(
+            "service_rows: {} of {} matched, {} rows from {} in {:?}",
+            rows.matched,
+            rows.total,
+            rows.rows.len(),
+            rows.offset,
+            started.elapsed()
+        );
+    }
     reply("service_rows", result)
 }
 

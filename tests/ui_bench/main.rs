@@ -170,7 +170,8 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
     let settings = home.path().join(".config/porthole/settings.json");
     std::fs::create_dir_all(settings.parent().expect("a parent")).expect("create settings dir");
     std::fs::write(&settings, r#"{"proxy": {"startWithApp": false}}"#).expect("write settings");
-    let env = hermetic_env(home.path(), kube.display().to_string(), "en");
+    let mut env = hermetic_env(home.path(), kube.display().to_string(), "en");
+    env.push(("PORTHOLE_LOG", "info,porthole_app=debug".to_owned()));
     let session = Session::start(Launch {
         env,
         log_name: "bench-app.log",
@@ -215,12 +216,30 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
             times.rows
         );
         figures.ui.push(times);
+        tree_memory_of(
+            Path::new(env!("CARGO_BIN_EXE_porthole")),
+            &format!("Porthole after round {}", round + 1),
+        );
         if round == 0 {
             session.screenshot("bench-app-10k.png");
             page::select(&session, OTHER);
         }
     }
 
+    // What the table's height costs: the same with one row shown.
+    {
+        let input = session.wait_for("[data-testid=service-filter]", 1, WAIT);
+        session.send_keys(&input[0], QUERY);
+        sleep(SETTLE);
+        tree_memory_of(
+            Path::new(env!("CARGO_BIN_EXE_porthole")),
+            "Porthole with one row shown",
+        );
+        session.execute(
+            "const i = document.querySelector('[data-testid=service-filter]'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true})); return '';",
+        );
+        sleep(Duration::from_secs(1));
+    }
     // The filter, key by key, then erased key by key.
     page::record_keystrokes(&session);
     let input = session.wait_for("[data-testid=service-filter]", 1, WAIT);
@@ -235,6 +254,10 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
     sleep(Duration::from_millis(500));
     let keys = page::keystrokes(&session);
     assert_eq!(keys.len(), 2 * QUERY.len(), "keystrokes recorded: {keys:?}");
+    assert!(
+        keys.iter().all(|k| k.arrived),
+        "the rows of every filter text arrived: {keys:?}"
+    );
     let narrowest = keys[QUERY.len() - 1].rows;
     assert!(
         (1..=2).contains(&narrowest),
@@ -248,6 +271,10 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
     figures.keys = keys;
 
     sleep(SETTLE);
+    tree_memory_of(
+        Path::new(env!("CARGO_BIN_EXE_porthole")),
+        "Porthole after the keystrokes",
+    );
     session.screenshot("bench-app-filtered.png");
     figures.app = tree_memory_of(Path::new(env!("CARGO_BIN_EXE_porthole")), "Porthole");
     // WebKit collects garbage and returns pages lazily: the same, later.

@@ -110,11 +110,24 @@ input.addEventListener('keydown', (e) => {
   // Event.timeStamp shares performance.now()'s clock in WebKit; the event
   // may be queued a little before it runs, and that counts too.
   const t0 = e.timeStamp > 0 && e.timeStamp <= performance.now() ? e.timeStamp : performance.now();
-  requestAnimationFrame(() => setTimeout(() => {
-    const t = document.querySelector('[data-testid=service-table]');
-    window.__portholeKeys.push({ key: e.key, ms: performance.now() - t0,
-      rows: t ? Number(t.getAttribute('aria-rowcount')) - 1 : 0 });
-  }, 0));
+  // Done when the rows for the new filter text are in (the app marks
+  // `porthole:rows:<filter>`) and the next frame has been painted.
+  const waitForRows = () => {
+    const wanted = 'porthole:rows:' + input.value;
+    const arrived = performance.getEntriesByName(wanted).some((m) => m.startTime >= t0);
+    // Polled by timer, not by frame: a frame would add its own wait.
+    if (!arrived && performance.now() - t0 < 5000) { setTimeout(waitForRows, 1); return; }
+    requestAnimationFrame(() => setTimeout(() => {
+      const t = document.querySelector('[data-testid=service-table]');
+      const asked = performance.getEntriesByName('porthole:rows-asked:' + input.value).find((m) => m.startTime >= t0);
+      const got = performance.getEntriesByName(wanted).find((m) => m.startTime >= t0);
+      window.__portholeKeys.push({ key: e.key, ms: performance.now() - t0, arrived,
+        askedMs: asked ? asked.startTime - t0 : null, gotMs: got ? got.startTime - t0 : null,
+        rows: t ? Number(t.getAttribute('aria-rowcount')) - 1 : 0 });
+    }, 0));
+  };
+  // After this key's input event (which follows keydown).
+  setTimeout(waitForRows, 0);
 });
 input.focus();
 return '';
@@ -128,6 +141,13 @@ pub struct Keystroke {
     pub key: String,
     pub ms: f64,
     pub rows: i64,
+    /// The rows for the typed text came (else `ms` is the 5 s give-up).
+    pub arrived: bool,
+    /// Key → the app asked the backend for rows, and → they came.
+    #[serde(rename = "askedMs")]
+    pub asked_ms: Option<f64>,
+    #[serde(rename = "gotMs")]
+    pub got_ms: Option<f64>,
 }
 
 pub fn keystrokes(session: &Session) -> Vec<Keystroke> {

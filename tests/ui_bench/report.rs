@@ -104,6 +104,14 @@ pub fn table(f: &Figures) -> String {
         worst,
         met(worst <= 50.0)
     );
+    let arrived: Vec<f64> = f.keys.iter().filter_map(|k| k.got_ms).collect();
+    let _ = writeln!(
+        out,
+        "| filter keystroke → its rows in the page (asked, answered, applied; before paint): p50 / p95 / max | {:.1} / {:.1} / {:.1} ms | — |",
+        percentile(&arrived, 50.0),
+        percentile(&arrived, 95.0),
+        arrived.iter().copied().fold(f64::NAN, f64::max),
+    );
     let ratio = |a: u64, b: u64| {
         if b == 0 {
             f64::NAN
@@ -150,7 +158,14 @@ pub fn table(f: &Figures) -> String {
         } else {
             k.key.as_str()
         };
-        let _ = write!(out, " {key} {:.1} ({})", k.ms, k.rows);
+        let _ = write!(
+            out,
+            " {key} {:.1} ({} rows; asked {:.0}, in {:.0})",
+            k.ms,
+            k.rows,
+            k.asked_ms.unwrap_or(f64::NAN),
+            k.got_ms.unwrap_or(f64::NAN)
+        );
     }
     out.push('\n');
     out

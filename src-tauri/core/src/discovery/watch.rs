@@ -491,8 +491,6 @@ struct Session {
     dirty: HashSet<ServiceKey>,
     dirty_since: Option<Instant>,
     degraded_dirty: bool,
-    /// Views as last sent.
-    sent: HashMap<ServiceKey, ServiceView>,
     reset_sent: bool,
     services_listed_at: Option<Instant>,
     /// Chunks of lists under way, per stream.
@@ -524,7 +522,6 @@ impl Session {
             dirty: HashSet::new(),
             dirty_since: None,
             degraded_dirty: false,
-            sent: HashMap::new(),
             reset_sent: false,
             services_listed_at: None,
             listing: HashMap::new(),
@@ -666,19 +663,17 @@ impl Session {
     }
 
     fn send_reset(&mut self, out: &mut Outbox) {
-        let keys: Vec<ServiceKey> = self.services.keys().cloned().collect();
-        self.sent.clear();
-        for key in keys {
-            if let Some(view) = self.view(&key) {
-                self.sent.insert(key, view);
-            }
-        }
-        let mut services: Vec<ServiceView> = self.sent.values().cloned().collect();
-        services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        // Published in key order, which is (namespace, name) order.
+        let views: BTreeMap<ServiceKey, ServiceView> = self
+            .services
+            .keys()
+            .filter_map(|key| Some((key.clone(), self.view(key)?)))
+            .collect();
+        let services: Vec<ServiceView> = views.values().cloned().collect();
         let degraded = self.degraded();
         {
             let mut p = out.published();
-            p.views = services.iter().map(|v| (v.key(), v.clone())).collect();
+            p.views = views;
             p.degraded = degraded.clone();
             p.complete = true;
             p.version += 1;
@@ -737,19 +732,34 @@ impl Session {
         self.dirty_since = None;
         let mut upserted = Vec::new();
         let mut removed = Vec::new();
-        for key in std::mem::take(&mut self.dirty) {
-            match self.view(&key) {
-                Some(view) => {
-                    if self.sent.get(&key) != Some(&view) {
-                        self.sent.insert(key, view.clone());
-                        upserted.push(view);
+        let dirty = std::mem::take(&mut self.dirty);
+        let views: Vec<(ServiceKey, Option<ServiceView>)> = dirty
+            .into_iter()
+            .map(|key| {
+                let v = self.view(&key);
+                (key, v)
+            })
+            .collect();
+        {
+            // The published list is what was sent: only real changes go out.
+            let mut p = out.published();
+            for (key, view) in views {
+                match view {
+                    Some(view) => {
+                        if p.views.get(&key) != Some(&view) {
+                            p.views.insert(key, view.clone());
+                            upserted.push(view);
+                        }
+                    }
+                    None => {
+                        if p.views.remove(&key).is_some() {
+                            removed.push(key);
+                        }
                     }
                 }
-                None => {
-                    if self.sent.remove(&key).is_some() {
-                        removed.push(key);
-                    }
-                }
+            }
+            if !upserted.is_empty() || !removed.is_empty() {
+                p.version += 1;
             }
         }
         if upserted.is_empty() && removed.is_empty() {
@@ -757,16 +767,6 @@ impl Session {
         }
         upserted.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         removed.sort();
-        {
-            let mut p = out.published();
-            for key in &removed {
-                p.views.remove(key);
-            }
-            for v in &upserted {
-                p.views.insert(v.key(), v.clone());
-            }
-            p.version += 1;
-        }
         out.send(ServiceListChange::Changed { upserted, removed });
     }
 
