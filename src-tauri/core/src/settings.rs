@@ -441,6 +441,8 @@ pub enum BrowserCommandOrigin {
     Setting,
     /// `$PORTHOLE_BROWSER`.
     Environment,
+    /// `portholectl open --browser` (or `$PORTHOLE_BROWSER`).
+    Flag,
 }
 
 impl fmt::Display for BrowserCommandOrigin {
@@ -448,6 +450,7 @@ impl fmt::Display for BrowserCommandOrigin {
         match self {
             Self::Setting => f.write_str("browserCommand"),
             Self::Environment => write!(f, "${BROWSER_ENV}"),
+            Self::Flag => write!(f, "--browser (or ${BROWSER_ENV})"),
         }
     }
 }
@@ -529,8 +532,8 @@ pub fn split_command(
 }
 
 /// The program and arguments that open `url`: the command's words with
-/// `{url}` replaced in every word that holds it, else the URL added as the
-/// last argument. Never given to a shell.
+/// `{url}` (or `%s`, as in `$BROWSER`) replaced in every word that holds
+/// it, else the URL added as the last argument. Never given to a shell.
 pub fn browser_argv(
     command: &str,
     url: &str,
@@ -540,9 +543,12 @@ pub fn browser_argv(
     if words.first().is_none_or(String::is_empty) {
         return Err(BrowserCommandError::NoProgram { origin });
     }
-    if words.iter().any(|w| w.contains("{url}")) {
+    let placeholder = ["{url}", "%s"]
+        .into_iter()
+        .find(|p| words.iter().any(|w| w.contains(p)));
+    if let Some(placeholder) = placeholder {
         for w in &mut words {
-            *w = w.replace("{url}", url);
+            *w = w.replace(placeholder, url);
         }
     } else {
         words.push(url.to_owned());
@@ -999,6 +1005,18 @@ mod tests {
         assert_eq!(
             argv("'/opt/My Browser/browser' -new-tab").expect("ok"),
             ["/opt/My Browser/browser", "-new-tab", "http://a/?q=1&b"]
+        );
+        // `%s`, as `$BROWSER` has it (portholectl open accepted it first).
+        assert_eq!(
+            argv("firefox --new-tab %s").expect("ok"),
+            ["firefox", "--new-tab", "http://a/?q=1&b"]
+        );
+        let flag = browser_argv("rec 'unclosed", "u", BrowserCommandOrigin::Flag)
+            .expect_err("an unbalanced quote");
+        assert!(
+            flag.to_string()
+                .contains("--browser (or $PORTHOLE_BROWSER)"),
+            "{flag}"
         );
         for empty in ["", "''", "  "] {
             assert_eq!(

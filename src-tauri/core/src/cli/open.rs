@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use super::url::{ContextArgs, ServiceRef, discovery, resolve};
 use crate::kubeconfig::KubeconfigSources;
 use crate::proxy::names::context_host;
+use crate::settings::{BrowserCommandOrigin, browser_argv};
 
 /// How long the background proxy gets to start listening.
 const PROXY_START: Duration = Duration::from_secs(15);
@@ -28,8 +29,9 @@ pub struct OpenArgs {
     pub target: ServiceRef,
     #[command(flatten)]
     pub context: ContextArgs,
-    /// The browser command; the URL is appended, or replaces `%s`. Run by
-    /// `sh -c`, so it may hold arguments. Default: the system's browser.
+    /// The browser command, split like a shell would (quotes, backslashes)
+    /// but not run by one; `{url}` or `%s` stands for the URL, else it is
+    /// added last. Default: the system's browser.
     #[arg(long, env = "PORTHOLE_BROWSER", value_name = "CMD")]
     pub browser: Option<String>,
     /// Do not start a proxy when none listens; just open the URL.
@@ -71,7 +73,13 @@ async fn open(
         ProxyState::Nothing => start_proxy(kubeconfig, &context, port, args).await?,
     }
     println!("{}", urls.porthole_url);
-    launch(args.browser.as_deref(), &urls.porthole_url)
+    // The browser command runs to its end (a launcher returns at once; a
+    // recorder in tests writes and exits): off the async threads.
+    let browser = args.browser.clone();
+    let url = urls.porthole_url.clone();
+    tokio::task::spawn_blocking(move || launch(browser.as_deref(), &url))
+        .await
+        .map_err(|e| format!("opening the browser: {e}"))?
 }
 
 enum ProxyState {
@@ -189,22 +197,20 @@ fn detach(cmd: &mut std::process::Command) {
     let _ = cmd;
 }
 
-/// Opens `url` with `browser` (a shell command; the URL is `"$1"`,
-/// appended or in place of `%s`, never spliced into the command text) or
-/// the system's browser.
+/// Opens `url` with `browser` (split like a shell would, never run by one;
+/// `{url}` or `%s` stands for the URL, else it is added last — the app's
+/// rule) or the system's browser.
 fn launch(browser: Option<&str>, url: &str) -> Result<(), String> {
     match browser.map(str::trim).filter(|b| !b.is_empty()) {
         Some(command) => {
-            let script = if command.contains("%s") {
-                command.replace("%s", "\"$1\"")
-            } else {
-                format!("{command} \"$1\"")
-            };
-            let status = std::process::Command::new("sh")
-                .args(["-c", &script, "portholectl-open", url])
+            let argv = browser_argv(command, url, BrowserCommandOrigin::Flag)
+                .map_err(|e| e.to_string())?;
+            let (program, args) = argv.split_first().ok_or("empty browser command")?;
+            let status = std::process::Command::new(program)
+                .args(args)
                 .stdin(Stdio::null())
                 .status()
-                .map_err(|e| format!("cannot run the browser command {command:?}: {e}"))?;
+                .map_err(|e| format!("cannot run the browser command {program:?}: {e}"))?;
             if status.success() {
                 Ok(())
             } else {
