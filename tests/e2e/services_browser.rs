@@ -116,7 +116,9 @@ fn open_services(session: &Session) {
 
 fn filter(session: &Session, text: &str) {
     let input = session.wait_for("[data-testid=service-filter]", 1, WAIT);
-    session.clear(&input[0]);
+    // WebDriver's Element Clear fires no input event, so the app would keep
+    // its old filter: clear it as a user does, Ctrl+A and Backspace.
+    session.send_keys(&input[0], "\u{E009}a\u{E000}\u{E003}");
     if !text.is_empty() {
         session.send_keys(&input[0], text);
     }

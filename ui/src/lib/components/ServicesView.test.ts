@@ -76,7 +76,7 @@ describe("ServicesView", () => {
     await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
     const names = Array.from({ length: 1000 }, (_, i) => `ns/svc-${String(i).padStart(4, "0")}`);
     send(reset(1, names));
-    await waitFor(() => expect(screen.getByTestId("service-count").textContent?.trim()).toBe("1000 of 1000 services"));
+    await waitFor(() => expect(screen.getByTestId("service-count").textContent?.trim()).toBe("1,000 of 1,000 services"));
     const rows = screen.getAllByTestId("service-row");
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.length).toBeLessThan(40);
