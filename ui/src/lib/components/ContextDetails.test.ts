@@ -8,7 +8,10 @@ import { context, twoFiles } from "../testing/fixtures";
 // `context` is also a Svelte mount option: props go under `props`.
 const show = (props: ComponentProps<typeof ContextDetails>) => render(ContextDetails, { props });
 
-afterEach(() => setLocale("en"));
+afterEach(() => {
+  setLocale("en");
+  localStorage.removeItem("porthole.tab");
+});
 
 const staging = twoFiles.contexts[2]!;
 
@@ -47,6 +50,15 @@ describe("ContextDetails", () => {
     expect(loadConfig).toHaveBeenCalledWith("staging");
     await fireEvent.keyDown(config, { key: "Home" });
     expect(screen.getByTestId("context-status")).toBeTruthy();
+  });
+
+  it("opens on the tab chosen last time", async () => {
+    const first = show({ context: staging, status: undefined });
+    expect(screen.getByRole("tab", { name: "Overview" }).getAttribute("aria-selected")).toBe("true");
+    await fireEvent.click(screen.getByRole("tab", { name: "Cluster info" }));
+    first.unmount();
+    show({ context: staging, status: undefined });
+    expect(screen.getByRole("tab", { name: "Cluster info" }).getAttribute("aria-selected")).toBe("true");
   });
 
   it("speaks Simplified Chinese", () => {
