@@ -8,6 +8,9 @@
 //! measurement measured something (the table really held every service,
 //! the filter really filtered).
 //!
+//! `PORTHOLE_BENCH_SMAPS=DIR` keeps /proc/PID/smaps of every process at
+//! each memory reading, to see which mappings grew.
+//!
 //! Run by `make bench` (release builds, Xvfb, a D-Bus session):
 //! `cargo test --release -p porthole --test ui_bench`. Not part of
 //! `cargo test` (`test = false`): it needs minutes and a quiet machine.
@@ -145,6 +148,10 @@ fn tree_memory_of(exe: &Path, what: &str) -> TreeMemory {
     let pid = memory::find_process(exe)
         .unwrap_or_else(|| panic!("{what} ({}) is not running", exe.display()));
     let mem = memory::tree_memory(pid);
+    // Diagnosis: PORTHOLE_BENCH_SMAPS=DIR keeps each process's smaps.
+    if let Some(dir) = std::env::var_os("PORTHOLE_BENCH_SMAPS") {
+        memory::save_smaps(pid, Path::new(&dir), what);
+    }
     for (name, m) in memory::per_process(pid) {
         println!(
             "ui bench:   {name}: RSS {:.1} MiB, PSS {:.1} MiB",

@@ -82,6 +82,25 @@ pub fn tree_names(root: u32) -> Vec<String> {
         .collect()
 }
 
+/// Copies /proc/PID/smaps of `root`'s tree into `dir` (for a diagnosis
+/// of where memory went; `PORTHOLE_BENCH_SMAPS`).
+pub fn save_smaps(root: u32, dir: &Path, label: &str) {
+    let slug: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let _ = std::fs::create_dir_all(dir);
+    for pid in descendants(root) {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) {
+            let _ = std::fs::write(
+                dir.join(format!("{slug}-{}-{pid}.smaps", name.trim())),
+                text,
+            );
+        }
+    }
+}
+
 fn pids() -> Vec<u32> {
     std::fs::read_dir("/proc")
         .map(|dir| {
