@@ -209,13 +209,14 @@ fn measure_app(kubeconfig: &Path, services: usize, figures: &mut Figures) {
         wait_for_other_context(&session, services);
         let times = page::select_and_time(&session, ADMIN, services);
         println!(
-            "ui bench: round {}: select → first rows painted {:.0} ms, full list painted {:.0} ms ({} rows); list complete in core after {:?} ms of its watch, its event in the page after {:?} ms",
+            "ui bench: round {}: select → first rows painted {:.0} ms, full list painted {:.0} ms ({} rows); list complete in core after {:?} ms of its watch, its event in the page after {:?} ms, its rows applied after {:?} ms",
             round + 1,
             times.first_rows_ms,
             times.full_list_ms,
             times.rows,
             times.core_ms,
             times.received_ms.map(|ms| ms.round()),
+            times.applied_ms.map(|ms| ms.round()),
         );
         assert!(
             times.rows as usize >= services,

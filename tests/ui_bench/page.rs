@@ -20,6 +20,8 @@ pub struct SelectTimes {
     pub rows: u64,
     /// Click → the list's event reached the page's handler.
     pub received_ms: Option<f64>,
+    /// Click → the rows asked for after it were applied.
+    pub applied_ms: Option<f64>,
     /// The backend's figure: watch started → complete list in core.
     pub core_ms: Option<f64>,
 }
@@ -41,7 +43,7 @@ const rowCount = () => {{
 }};
 // Rows of the context shown before are not the new context's first rows.
 const before = new Set(document.querySelectorAll('[data-testid=service-row]'));
-const out = {{ firstRowsMs: null, fullListMs: null, rows: 0, receivedMs: null, coreMs: null }};
+const out = {{ firstRowsMs: null, fullListMs: null, rows: 0, receivedMs: null, appliedMs: null, coreMs: null }};
 performance.clearMarks('porthole:reset-received');
 let sawFirst = false;
 let sawFull = false;
@@ -62,6 +64,10 @@ const finish = () => {{
     observer.disconnect();
     const marks = performance.getEntriesByName('porthole:reset-received');
     if (marks.length) out.receivedMs = marks[marks.length - 1].startTime - t0;
+    // The rows applied after the complete list's notice.
+    const applied = performance.getEntriesByName('porthole:rows:')
+      .filter((m) => marks.length && m.startTime >= marks[marks.length - 1].startTime);
+    if (applied.length) out.appliedMs = applied[0].startTime - t0;
     const count = document.querySelector('[data-testid=service-count]');
     const took = count ? parseFloat(count.getAttribute('title') || '') : NaN;
     if (!Number.isNaN(took)) out.coreMs = took;
