@@ -80,13 +80,33 @@ pub(crate) struct Published {
     pub version: u64,
 }
 
-/// The order of the whole list for one sort, kept until the list changes.
+impl Published {
+    /// A new list (complete, or the first rows of one under way).
+    pub fn replace(
+        &mut self,
+        views: std::collections::BTreeMap<ServiceKey, ServiceView>,
+        complete: bool,
+    ) {
+        self.views = views;
+        self.complete = complete;
+        self.version += 1;
+    }
+
+    pub fn set_degraded(&mut self, degraded: Vec<Degraded>) {
+        self.degraded = degraded;
+        self.version += 1;
+    }
+}
+
+/// The whole list in one sort's order, each service with the text the
+/// filter searches, kept until the list or the sort changes (so a
+/// keystroke or a scroll neither sorts nor lower-cases 10,000 services).
 #[derive(Debug)]
-struct SortedKeys {
+struct Ordered {
     version: u64,
     sort: SortKey,
     descending: bool,
-    keys: Vec<ServiceKey>,
+    entries: Vec<(ServiceKey, String)>,
 }
 
 /// A handle on a watch's list that answers [`RowQuery`]s; cheap to clone,
@@ -94,14 +114,14 @@ struct SortedKeys {
 #[derive(Debug, Clone)]
 pub struct ServiceRows {
     published: Arc<Mutex<Published>>,
-    sorted: Arc<Mutex<Option<SortedKeys>>>,
+    ordered: Arc<Mutex<Option<Ordered>>>,
 }
 
 impl ServiceRows {
     pub(crate) fn new(published: Arc<Mutex<Published>>) -> Self {
         Self {
             published,
-            sorted: Arc::new(Mutex::new(None)),
+            ordered: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -111,29 +131,29 @@ impl ServiceRows {
             .published
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut cache = self.sorted.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         let fresh = cache.as_ref().is_some_and(|c| {
             c.version == p.version && c.sort == query.sort && c.descending == query.descending
         });
         if !fresh {
             let mut views: Vec<&ServiceView> = p.views.values().collect();
             views.sort_by(|a, b| compare(a, b, query.sort, query.descending));
-            *cache = Some(SortedKeys {
+            *cache = Some(Ordered {
                 version: p.version,
                 sort: query.sort,
                 descending: query.descending,
-                keys: views.into_iter().map(ServiceView::key).collect(),
+                entries: views.into_iter().map(|v| (v.key(), haystack(v))).collect(),
             });
         }
-        let keys = cache
+        let entries = cache
             .as_ref()
-            .map(|c| c.keys.as_slice())
+            .map(|c| c.entries.as_slice())
             .unwrap_or_default();
         let words = words(&query.filter);
-        let matched: Vec<&ServiceView> = keys
+        let matched: Vec<&ServiceKey> = entries
             .iter()
-            .filter_map(|k| p.views.get(k))
-            .filter(|v| words.is_empty() || matches(v, &words))
+            .filter(|(_, hay)| words.iter().all(|w| hay.contains(w.as_str())))
+            .map(|(key, _)| key)
             .collect();
         let limit = query.limit.min(MAX_ROWS) as usize;
         let count = matched.len();
@@ -143,7 +163,7 @@ impl ServiceRows {
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|v| (*v).clone())
+            .filter_map(|key| p.views.get(*key).cloned())
             .collect();
         Rows {
             total: u32::try_from(p.views.len()).unwrap_or(u32::MAX),
@@ -161,8 +181,8 @@ fn words(filter: &str) -> Vec<String> {
     filter.split_whitespace().map(str::to_lowercase).collect()
 }
 
-/// Whether every word occurs in what the filter searches of `v`.
-fn matches(v: &ServiceView, words: &[String]) -> bool {
+/// What the filter searches of `v`, lower-cased.
+fn haystack(v: &ServiceView) -> String {
     let mut hay = format!(
         "{} {} {}/{} {} {} {}",
         v.name,
@@ -179,8 +199,7 @@ fn matches(v: &ServiceView, words: &[String]) -> bool {
         hay.push(' ');
         hay.push_str(&p.port.to_string());
     }
-    let hay = hay.to_lowercase();
-    words.iter().all(|w| hay.contains(w.as_str()))
+    hay.to_lowercase()
 }
 
 /// The order of two rows under `sort`; ties by namespace, then name.

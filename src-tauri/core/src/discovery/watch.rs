@@ -255,10 +255,8 @@ async fn supervise(
                 }];
                 {
                     let mut p = out.published();
-                    p.views.clear();
-                    p.degraded = degraded.clone();
-                    p.complete = false;
-                    p.version += 1;
+                    p.replace(BTreeMap::new(), false);
+                    p.set_degraded(degraded.clone());
                 }
                 out.send(ServiceListChange::Reset {
                     services: Vec::new(),
@@ -643,11 +641,7 @@ impl Session {
         if self.degraded_dirty {
             self.degraded_dirty = false;
             let degraded = self.degraded();
-            {
-                let mut p = out.published();
-                p.degraded = degraded.clone();
-                p.version += 1;
-            }
+            out.published().set_degraded(degraded.clone());
             out.send(ServiceListChange::Degraded { degraded });
         }
         let due = self.dirty_since.is_some_and(|t| t.elapsed() >= BATCH);
@@ -673,10 +667,8 @@ impl Session {
         let degraded = self.degraded();
         {
             let mut p = out.published();
-            p.views = views;
-            p.degraded = degraded.clone();
-            p.complete = true;
-            p.version += 1;
+            p.replace(views, true);
+            p.set_degraded(degraded.clone());
         }
         let took_ms = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
         tracing::debug!(context = %out.context, services = services.len(), took_ms, "service list complete");
@@ -719,12 +711,8 @@ impl Session {
             .collect();
         services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         tracing::debug!(context = %out.context, services = services.len(), "first rows of a list under way");
-        {
-            let mut p = out.published();
-            p.views = services.iter().map(|v| (v.key(), v.clone())).collect();
-            p.complete = false;
-            p.version += 1;
-        }
+        let views = services.iter().map(|v| (v.key(), v.clone())).collect();
+        out.published().replace(views, false);
         out.send(ServiceListChange::Partial { services });
     }
 
