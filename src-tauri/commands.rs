@@ -1,10 +1,9 @@
 //! Tauri commands: thin adapters from IPC to porthole-core's [`Workspace`].
-//! Each one parses its input, calls the core, and hands the answer to
-//! [`ipc::reply`], which maps errors to text the user can act on (and
+//! Each one parses its input, calls the core, and answers through
+//! [`answer!`], which turns errors into text the user can act on (and
 //! records the answer when `PORTHOLE_IPC_RECORD` is set). Payload types are
 //! porthole-core's, exported to TypeScript by ts-rs; none holds a secret.
 
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,53 +16,49 @@ use porthole_core::workspace::Workspace;
 use tauri::{AppHandle, State, WebviewWindow};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::ipc::reply;
+use crate::ipc::{Answer, answer};
 
 type Ws<'a> = State<'a, Arc<Workspace>>;
 
 /// The merged kubeconfig's contexts and, per file, what became of it.
 /// Never fails as a whole: a broken file is reported inside the list.
 #[tauri::command]
-pub fn list_contexts(ws: Ws<'_>) -> Result<ContextList, String> {
-    reply("list_contexts", Ok::<_, Infallible>(ws.contexts()))
+pub fn list_contexts(ws: Ws<'_>) -> Answer<ContextList> {
+    answer!({ Ok(ws.contexts()) })
 }
 
 /// The latest status of every context probed so far (live changes arrive
 /// as `context-status` events).
 #[tauri::command]
-pub fn context_statuses(ws: Ws<'_>) -> Result<Vec<StatusUpdate>, String> {
-    reply("context_statuses", Ok::<_, Infallible>(ws.statuses()))
+pub fn context_statuses(ws: Ws<'_>) -> Answer<Vec<StatusUpdate>> {
+    answer!({ Ok(ws.statuses()) })
 }
 
 /// Reads the kubeconfig files again and probes every context again.
 #[tauri::command]
-pub async fn reload(ws: Ws<'_>) -> Result<ContextList, String> {
-    reply("reload", Ok::<_, Infallible>(ws.reload().await))
+pub async fn reload(ws: Ws<'_>) -> Answer<ContextList> {
+    answer!(async { Ok(ws.reload().await) })
 }
 
 /// `kubectl config view --minify --context NAME`, secrets masked, as YAML.
 #[tauri::command]
-pub async fn config_view(ws: Ws<'_>, context: String) -> Result<String, String> {
-    let result = match non_empty(&context, "context name") {
-        Ok(name) => ws.config_view_yaml(name).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    reply("config_view", result)
+pub async fn config_view(ws: Ws<'_>, context: String) -> Answer<String> {
+    answer!(async {
+        let name = non_empty(&context, "context name")?;
+        Ok(ws.config_view_yaml(name).await?)
+    })
 }
 
 #[tauri::command]
-pub fn get_settings(ws: Ws<'_>) -> Result<Settings, String> {
-    reply("get_settings", Ok::<_, Infallible>(ws.settings()))
+pub fn get_settings(ws: Ws<'_>) -> Answer<Settings> {
+    answer!({ Ok(ws.settings()) })
 }
 
 /// Why Porthole's settings file could not be used (defaults are in use
 /// and the file is kept), or `None` when it loaded (or does not exist).
 #[tauri::command]
-pub async fn settings_problem(ws: Ws<'_>) -> Result<Option<String>, String> {
-    reply(
-        "settings_problem",
-        Ok::<_, Infallible>(ws.settings_problem().await),
-    )
+pub async fn settings_problem(ws: Ws<'_>) -> Answer<Option<String>> {
+    answer!(async { Ok(ws.settings_problem().await) })
 }
 
 /// Asks the user for a kubeconfig file with the system's file picker and
@@ -75,89 +70,65 @@ pub async fn add_kubeconfig(
     window: WebviewWindow,
     ws: Ws<'_>,
     title: Option<String>,
-) -> Result<Option<Settings>, String> {
-    let result = match pick_file(&app, &window, title).await {
-        Ok(Some(path)) => {
-            tracing::info!("adding kubeconfig {}", path.display());
-            ws.add_kubeconfig(&path.to_string_lossy())
-                .await
-                .map(Some)
-                .map_err(|e| e.to_string())
-        }
-        Ok(None) => Ok(None),
-        Err(e) => Err(e),
-    };
-    reply("add_kubeconfig", result)
+) -> Answer<Option<Settings>> {
+    answer!(async {
+        let Some(path) = pick_file(&app, &window, title).await? else {
+            return Ok(None);
+        };
+        tracing::info!("adding kubeconfig {}", path.display());
+        Ok(Some(ws.add_kubeconfig(&path.to_string_lossy()).await?))
+    })
 }
 
 /// Forgets a kubeconfig file added in the app; the file itself is untouched.
 #[tauri::command]
-pub async fn remove_kubeconfig(ws: Ws<'_>, path: String) -> Result<Settings, String> {
-    let result = match non_empty(&path, "file path") {
-        Ok(path) => ws.remove_kubeconfig(path).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    reply("remove_kubeconfig", result)
+pub async fn remove_kubeconfig(ws: Ws<'_>, path: String) -> Answer<Settings> {
+    answer!(async {
+        let path = non_empty(&path, "file path")?;
+        Ok(ws.remove_kubeconfig(path).await?)
+    })
 }
 
 /// Sets the extra directories searched for exec plugins (absolute paths,
 /// in order; blanks and repeats dropped).
 #[tauri::command]
-pub async fn set_extra_path_dirs(ws: Ws<'_>, dirs: Vec<String>) -> Result<Settings, String> {
-    let result = match parse_dirs(dirs) {
-        Ok(dirs) => ws
-            .set_extra_path_dirs(dirs)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    reply("set_extra_path_dirs", result)
+pub async fn set_extra_path_dirs(ws: Ws<'_>, dirs: Vec<String>) -> Answer<Settings> {
+    answer!(async { Ok(ws.set_extra_path_dirs(parse_dirs(dirs)?).await?) })
 }
 
 /// Sets the command that opens services in the browser (`{url}` for the
 /// URL, else it is added last; empty: the system's default browser).
 #[tauri::command]
-pub async fn set_browser_command(ws: Ws<'_>, command: String) -> Result<Settings, String> {
-    let result = ws
-        .set_browser_command(command)
-        .await
-        .map_err(|e| e.to_string());
-    reply("set_browser_command", result)
+pub async fn set_browser_command(ws: Ws<'_>, command: String) -> Answer<Settings> {
+    answer!(async { Ok(ws.set_browser_command(command).await?) })
 }
 
 /// The local proxy's status as of now (changes arrive as `proxy-status`
 /// events, request counts included).
 #[tauri::command]
-pub fn proxy_status(ws: Ws<'_>) -> Result<ProxyStatus, String> {
-    reply("proxy_status", Ok::<_, Infallible>(ws.proxy_status()))
+pub fn proxy_status(ws: Ws<'_>) -> Answer<ProxyStatus> {
+    answer!({ Ok(ws.proxy_status()) })
 }
 
 /// Starts the proxy with the saved settings. A failure to listen (a port
 /// in use) is a status, not an error: the UI shows it with a way out.
 #[tauri::command]
-pub async fn start_proxy(ws: Ws<'_>) -> Result<ProxyStatus, String> {
-    reply("start_proxy", Ok::<_, Infallible>(ws.start_proxy().await))
+pub async fn start_proxy(ws: Ws<'_>) -> Answer<ProxyStatus> {
+    answer!(async { Ok(ws.start_proxy().await) })
 }
 
 /// Stops the proxy; requests in flight get a moment to finish.
 #[tauri::command]
-pub async fn stop_proxy(ws: Ws<'_>) -> Result<ProxyStatus, String> {
-    reply("stop_proxy", Ok::<_, Infallible>(ws.stop_proxy().await))
+pub async fn stop_proxy(ws: Ws<'_>) -> Answer<ProxyStatus> {
+    answer!(async { Ok(ws.stop_proxy().await) })
 }
 
 /// Saves the proxy settings (a running proxy restarts with them). The
 /// address must be a loopback one: the app's proxy holds the user's
 /// credentials and serves this computer only.
 #[tauri::command]
-pub async fn set_proxy_settings(ws: Ws<'_>, settings: ProxySettings) -> Result<Settings, String> {
-    let result = match loopback(settings) {
-        Ok(settings) => ws
-            .set_proxy_settings(settings)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    reply("set_proxy_settings", result)
+pub async fn set_proxy_settings(ws: Ws<'_>, settings: ProxySettings) -> Answer<Settings> {
+    answer!(async { Ok(ws.set_proxy_settings(loopback(settings)?).await?) })
 }
 
 /// Normalises the address (`[::1]` → `::1`) and refuses one that is not loopback.

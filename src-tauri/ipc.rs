@@ -1,9 +1,14 @@
 //! The one door from the backend to the webview. Every command answer
-//! ([`reply`]), every event ([`emit`]) and every channel message ([`send`])
+//! ([`answer!`]), every event ([`emit`]) and every channel message ([`send`])
 //! passes through here, so errors are
 //! worded the same way everywhere and, when `PORTHOLE_IPC_RECORD=FILE` is
 //! set, everything the webview receives is appended to FILE as one JSON line
 //! each — the record the end-to-end secret scan searches.
+//!
+//! A command returns [`Answer<T>`] and wraps its body in `answer!`, so `?`
+//! works on any error (its text is what the UI shows) and the answer is
+//! recorded under the command's own function name — the name Tauri routes
+//! by, written nowhere else.
 
 use std::fmt::Display;
 use std::fs::{File, OpenOptions};
@@ -82,21 +87,88 @@ fn record<T: Serialize + ?Sized>(kind: &str, name: &str, ok: bool, payload: &T) 
     }
 }
 
-/// A command's answer on its way to the webview: an error becomes the text
-/// the UI shows (logged too), and the answer is recorded when recording.
-pub fn reply<T: Serialize, E: Display>(command: &str, result: Result<T, E>) -> Result<T, String> {
-    match result {
-        Ok(value) => {
-            record("command", command, true, &value);
-            Ok(value)
-        }
+/// What a command answers: its value, or the error the UI shows.
+pub type Answer<T> = Result<T, IpcError>;
+
+/// A command's error as the webview receives it: the error's text, which
+/// says what to do (core's errors are worded for users). Made from any
+/// error or message with `?`; serialised as a plain string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpcError(String);
+
+impl IpcError {
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+// IpcError itself is not Display, so this does not overlap `From<T> for T`.
+impl<E: Display> From<E> for IpcError {
+    fn from(e: E) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl Serialize for IpcError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// The function a macro was expanded in, from the type name of an item
+/// declared there (`app::commands::reload::{{closure}}::here` → `reload`).
+pub fn enclosing_fn(type_name: &'static str) -> &'static str {
+    let mut path = type_name.strip_suffix("::here").unwrap_or(type_name);
+    while let Some(outer) = path.strip_suffix("::{{closure}}") {
+        path = outer;
+    }
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// The name of the function this is expanded in: a command's IPC name.
+macro_rules! command_name {
+    () => {{
+        fn here() {}
+        $crate::ipc::enclosing_fn(::std::any::type_name_of_val(&here))
+    }};
+}
+pub(crate) use command_name;
+
+/// A command's body, answered and recorded under the command's name:
+/// `answer!({ … Ok(value) })` in a sync command, `answer!(async { … })` in
+/// an async one. `?` inside turns any error into an [`IpcError`].
+macro_rules! answer {
+    (async $body:block) => {
+        $crate::ipc::reply(
+            $crate::ipc::command_name!(),
+            $crate::ipc::typed(async $body).await,
+        )
+    };
+    ($body:block) => {{
+        // A closure, so `return` and `?` leave the body, not the command.
+        #[allow(clippy::redundant_closure_call)]
+        let result = (|| $body)();
+        $crate::ipc::reply($crate::ipc::command_name!(), result)
+    }};
+}
+pub(crate) use answer;
+
+/// Gives an async block its output type, so `?` inside it knows the error.
+pub fn typed<T, F: std::future::Future<Output = Answer<T>>>(future: F) -> F {
+    future
+}
+
+/// A command's answer on its way to the webview: an error is logged, and
+/// the answer is recorded when recording.
+pub fn reply<T: Serialize>(command: &str, result: Answer<T>) -> Answer<T> {
+    match &result {
+        Ok(value) => record("command", command, true, value),
         Err(e) => {
-            let text = e.to_string();
-            tracing::warn!("{command}: {text}");
-            record("command", command, false, &text);
-            Err(text)
+            tracing::warn!("{command}: {}", e.message());
+            record("command", command, false, e.message());
         }
     }
+    result
 }
 
 /// Sends an event to every webview (recorded when recording).
@@ -147,8 +219,47 @@ mod tests {
 
     #[test]
     fn reply_maps_errors_to_their_text() {
-        let answer: Result<u8, String> = reply("x", Err::<u8, _>("no context named \"a\""));
-        assert_eq!(answer, Err("no context named \"a\"".to_owned()));
-        assert_eq!(reply("x", Ok::<_, String>(3u8)), Ok(3));
+        let answer: Answer<u8> = reply("x", Err(IpcError::from("no context named \"a\"")));
+        assert_eq!(
+            answer.map_err(|e| e.message().to_owned()),
+            Err("no context named \"a\"".to_owned())
+        );
+        assert_eq!(reply("x", Ok(3u8)), Ok(3));
+        let json = serde_json::to_string(&IpcError::from("bad")).expect("serialises");
+        assert_eq!(json, "\"bad\"", "the webview gets the text, as before");
+    }
+
+    fn sync_command() -> &'static str {
+        command_name!()
+    }
+
+    async fn async_command() -> &'static str {
+        async { command_name!() }.await
+    }
+
+    #[test]
+    fn a_command_is_recorded_under_its_own_function_name() {
+        assert_eq!(sync_command(), "sync_command");
+        let name = tauri::async_runtime::block_on(async_command());
+        assert_eq!(name, "async_command");
+    }
+
+    fn answers_with_question_marks(n: &str) -> Answer<u16> {
+        answer!({
+            let n: u16 = n.parse()?;
+            if n == 0 {
+                return Err("zero is not a port".into());
+            }
+            Ok(n)
+        })
+    }
+
+    #[test]
+    fn question_marks_turn_any_error_into_its_text() {
+        assert_eq!(answers_with_question_marks("8001"), Ok(8001));
+        let err = answers_with_question_marks("x").expect_err("not a number");
+        assert_eq!(err.message(), "invalid digit found in string");
+        let err = answers_with_question_marks("0").expect_err("zero");
+        assert_eq!(err.message(), "zero is not a port");
     }
 }

@@ -2,6 +2,8 @@
 //! Nothing here decides anything about Kubernetes; see `porthole-core`.
 
 mod commands;
+#[macro_use]
+mod command_list;
 mod ipc;
 mod memory;
 mod services;
@@ -10,13 +12,16 @@ mod tray;
 use std::sync::Arc;
 
 use porthole_core::workspace::{Workspace, WorkspaceEvent, WorkspaceOptions};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, generate_handler};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Event names the webview listens to (see `ui/src/lib/api.ts`).
 const CONTEXTS_CHANGED: &str = "contexts-changed";
 const CONTEXT_STATUS: &str = "context-status";
 const PROXY_STATUS: &str = "proxy-status";
+
+/// Every command's IPC name, from the one list (`command_list.rs`).
+pub const COMMANDS: &[&str] = command_list!(command_names);
 
 /// Starts the desktop app; returns when the user quits.
 pub fn run() {
@@ -32,31 +37,7 @@ pub fn run() {
         // Used from Rust only (the "Add kubeconfig…" picker): the webview is
         // granted none of its commands.
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::list_contexts,
-            commands::context_statuses,
-            commands::reload,
-            commands::config_view,
-            commands::get_settings,
-            commands::settings_problem,
-            commands::add_kubeconfig,
-            commands::remove_kubeconfig,
-            commands::set_extra_path_dirs,
-            commands::set_browser_command,
-            commands::proxy_status,
-            commands::start_proxy,
-            commands::stop_proxy,
-            commands::set_proxy_settings,
-            services::list_namespaces,
-            services::add_namespace,
-            services::remove_namespace,
-            services::watch_services,
-            services::unwatch_services,
-            services::service_rows,
-            services::service_details,
-            services::cluster_info,
-            services::open_url,
-        ])
+        .invoke_handler(command_list!(generate_handler))
         // Closing the window keeps Porthole (and its proxy) running in the
         // tray; "Open Porthole" or a second launch shows it again, and
         // "Quit" in the tray ends it.
@@ -140,4 +121,138 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod command_agreement {
+    //! The command list, the capability that grants them and the UI's
+    //! `invoke` names must agree: a command the UI calls but the capability
+    //! does not allow fails only at run time, in the window.
+
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::COMMANDS;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn listed() -> BTreeSet<String> {
+        COMMANDS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    /// `allow-<command>` permissions of the main window's capability, as
+    /// command names (`allow-list-contexts` → `list_contexts`).
+    fn granted() -> BTreeSet<String> {
+        let path = root().join("capabilities/main-window.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        json["permissions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: no permissions array", path.display()))
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect()
+    }
+
+    /// The names in `invoke<…>("name"` calls under ui/src (tests excluded).
+    fn invoked() -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        let mut dirs = vec![root().join("ui/src")];
+        while let Some(dir) = dirs.pop() {
+            let entries =
+                std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if path.is_dir() {
+                    if name != "testing" && name != "bindings" {
+                        dirs.push(path);
+                    }
+                    continue;
+                }
+                if name.contains(".test.") || !(name.ends_with(".ts") || name.ends_with(".svelte"))
+                {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                names.extend(invoke_names(&text));
+            }
+        }
+        names
+    }
+
+    fn invoke_names(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (at, _) in text.match_indices("invoke") {
+            let rest = &text[at + "invoke".len()..];
+            // `invoke<T>("name"` or `invoke("name"`.
+            let rest = match rest.strip_prefix('<') {
+                Some(generic) => match generic.find(">(") {
+                    Some(end) => &generic[end + 1..],
+                    None => continue,
+                },
+                None => rest,
+            };
+            if let Some(quoted) = rest.strip_prefix("(\"")
+                && let Some(end) = quoted.find('"')
+            {
+                out.push(quoted[..end].to_owned());
+            }
+        }
+        out
+    }
+
+    fn differences(
+        a_name: &str,
+        a: &BTreeSet<String>,
+        b_name: &str,
+        b: &BTreeSet<String>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for only in a.difference(b) {
+            out.push(format!("{only}: in {a_name}, not in {b_name}"));
+        }
+        for only in b.difference(a) {
+            out.push(format!("{only}: in {b_name}, not in {a_name}"));
+        }
+        out
+    }
+
+    #[test]
+    fn the_invoke_names_are_found_in_a_generic_and_a_plain_call() {
+        assert_eq!(
+            invoke_names(r#"invoke<Rows>("service_rows", {}); invoke("reload"); invoked()"#),
+            vec!["service_rows".to_owned(), "reload".to_owned()]
+        );
+    }
+
+    #[test]
+    fn the_command_list_the_capability_and_the_ui_agree() {
+        let list = listed();
+        assert_eq!(list.len(), COMMANDS.len(), "a command is listed twice");
+        let mut problems = differences(
+            "src-tauri/command_list.rs",
+            &list,
+            "capabilities/main-window.json",
+            &granted(),
+        );
+        problems.extend(differences(
+            "src-tauri/command_list.rs",
+            &list,
+            "the UI's invoke calls (ui/src)",
+            &invoked(),
+        ));
+        assert!(
+            problems.is_empty(),
+            "commands disagree:\n{}",
+            problems.join("\n")
+        );
+    }
 }

@@ -5,7 +5,7 @@
 
 // Debian's headless Chromium, shared with porthole-core's browser tests.
 #[allow(dead_code)]
-#[path = "../../src-tauri/core/tests/browser/chromium.rs"]
+#[path = "../../src-tauri/cli/tests/browser/chromium.rs"]
 mod chromium;
 mod contexts_window;
 mod driver;

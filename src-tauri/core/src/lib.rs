@@ -1,14 +1,15 @@
 //! porthole-core: everything in Porthole that is not GUI.
 //!
-//! The desktop shell (`src-tauri/`) and the headless `portholectl` binary are
-//! thin adapters over this crate. It must never depend on tauri, GTK or WebKit.
+//! The desktop shell (`src-tauri/`) and the headless `portholectl`
+//! (`src-tauri/cli/`) are thin adapters over this crate, which is a library
+//! only. It must never depend on tauri, GTK or WebKit.
 
 pub mod auth;
 mod child;
-pub mod cli;
 pub mod cluster;
 pub mod discovery;
 pub mod kubeconfig;
+pub mod open;
 pub mod proxy;
 pub mod redact;
 pub mod settings;

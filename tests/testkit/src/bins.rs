@@ -13,6 +13,7 @@ use crate::error::{Error, IoContext, Result};
 pub const K8S_BIN_DIR_ENV: &str = "PORTHOLE_K8S_BIN_DIR";
 pub const BACKENDS_BIN_ENV: &str = "PORTHOLE_BACKENDS_BIN";
 pub const CLUSTER_BIN_ENV: &str = "PORTHOLE_CLUSTER_BIN";
+pub const PORTHOLECTL_BIN_ENV: &str = "PORTHOLECTL_BIN";
 
 #[derive(Debug, Clone)]
 pub struct ControlPlaneBins {
@@ -129,27 +130,31 @@ fn newest_source(dir: &Path) -> Option<std::time::SystemTime> {
     newest
 }
 
-/// Whether `bin` is missing or older than its package's `src/` or Cargo.toml.
-fn stale(bin: &Path, package_dir: &Path) -> bool {
+/// Whether `bin` is missing or older than the `src/` or Cargo.toml of any
+/// of `package_dirs` (its package and the workspace crates it links).
+fn stale(bin: &Path, package_dirs: &[&Path]) -> bool {
     let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
         return true;
     };
-    let manifest = std::fs::metadata(package_dir.join("Cargo.toml"))
-        .and_then(|m| m.modified())
-        .ok();
-    newest_source(&package_dir.join("src"))
-        .max(manifest)
-        .is_some_and(|src| src > built)
+    package_dirs.iter().any(|dir| {
+        let manifest = std::fs::metadata(dir.join("Cargo.toml"))
+            .and_then(|m| m.modified())
+            .ok();
+        newest_source(&dir.join("src"))
+            .max(manifest)
+            .is_some_and(|src| src > built)
+    })
 }
 
 /// A workspace binary: `$env_var`, else the file next to this executable
 /// (`target/<profile>/`), built first with cargo when it is missing or older
-/// than its package's sources (and cargo is at hand: `$CARGO`, set under
+/// than the sources in `source_dirs` (its package first, then the workspace
+/// crates it links; cargo must be at hand: `$CARGO`, set under
 /// `cargo test`/`cargo run`, else `cargo` on PATH).
 pub fn workspace_binary(
     name: &str,
     package: &str,
-    package_dir: &Path,
+    source_dirs: &[&Path],
     env_var: &str,
 ) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(env_var) {
@@ -171,7 +176,7 @@ pub fn workspace_binary(
     };
     let profile = profile_dir().ok_or_else(|| not_found("the target directory"))?;
     let bin = profile.join(name);
-    if stale(&bin, package_dir) {
+    if stale(&bin, source_dirs) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         cargo_build(Path::new(&cargo), &profile, name, package)?;
     }
@@ -228,7 +233,7 @@ pub fn backends() -> Result<PathBuf> {
     workspace_binary(
         "porthole-backends",
         "porthole-test-backends",
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../backends"),
+        &[&Path::new(env!("CARGO_MANIFEST_DIR")).join("../backends")],
         BACKENDS_BIN_ENV,
     )
 }
@@ -245,7 +250,20 @@ pub fn cluster() -> Result<PathBuf> {
     workspace_binary(
         "porthole-cluster",
         "porthole-testkit",
-        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[Path::new(env!("CARGO_MANIFEST_DIR"))],
         CLUSTER_BIN_ENV,
+    )
+}
+
+/// `portholectl` (crate porthole-cli), for tests outside that crate that
+/// drive it (porthole-core's discovery tests); rebuilt when its sources or
+/// porthole-core's changed.
+pub fn portholectl() -> Result<PathBuf> {
+    let src_tauri = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src-tauri");
+    workspace_binary(
+        "portholectl",
+        "porthole-cli",
+        &[&src_tauri.join("cli"), &src_tauri.join("core")],
+        PORTHOLECTL_BIN_ENV,
     )
 }

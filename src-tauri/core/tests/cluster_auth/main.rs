@@ -3,7 +3,6 @@
 //! identity the apiserver saw (SelfSubjectReview) or the precise failure.
 
 mod certs_and_tokens;
-mod cli_status;
 mod exec_plugins;
 mod failures;
 mod harness_methods;

@@ -123,8 +123,10 @@ impl Drop for ProxyChild {
     }
 }
 
+/// `portholectl` lives in its own crate (porthole-cli): the testkit finds
+/// it in the target dir, built when missing or older than its sources.
 pub fn portholectl() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_portholectl"))
+    porthole_testkit::bins::portholectl().unwrap_or_else(|e| panic!("portholectl: {e}"))
 }
 
 /// A response: status and body text.

@@ -7,9 +7,9 @@ use clap::Args;
 
 use super::Output;
 use super::url::{ContextArgs, discovery, print_out};
-use crate::discovery::{ServiceList, ServiceQuery};
-use crate::kubeconfig::KubeconfigSources;
-use crate::urls::PortAccess;
+use porthole_core::discovery::{ServiceList, ServiceQuery};
+use porthole_core::kubeconfig::KubeconfigSources;
+use porthole_core::urls::PortAccess;
 
 #[derive(Debug, Args)]
 pub struct ServicesArgs {
@@ -69,7 +69,7 @@ pub(super) async fn run(sources: &KubeconfigSources, args: ServicesArgs) -> Exit
         && list
             .degraded
             .iter()
-            .any(|d| d.resource == crate::discovery::ResourceKind::Services);
+            .any(|d| d.resource == porthole_core::discovery::ResourceKind::Services);
     if services_failed {
         ExitCode::FAILURE
     } else {
@@ -115,7 +115,9 @@ fn table(list: &ServiceList, all: bool) -> String {
             }) {
                 Some(u) => u,
                 None => match &s.not_proxyable {
-                    Some(crate::urls::NotProxyable::ExternalName { url: Some(u), .. }) => {
+                    Some(porthole_core::urls::NotProxyable::ExternalName {
+                        url: Some(u), ..
+                    }) => {
                         format!("(external) {u}")
                     }
                     _ => "-".to_owned(),

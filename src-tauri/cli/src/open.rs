@@ -14,9 +14,10 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use super::url::{ContextArgs, ServiceRef, discovery, resolve};
-use crate::kubeconfig::KubeconfigSources;
-use crate::proxy::names::context_host;
-use crate::settings::{BrowserCommandOrigin, browser_argv};
+use porthole_core::kubeconfig::KubeconfigSources;
+use porthole_core::open::{Launcher, OpenError};
+use porthole_core::proxy::names::context_host;
+use porthole_core::settings::BrowserCommandOrigin;
 
 /// How long the background proxy gets to start listening.
 const PROXY_START: Duration = Duration::from_secs(15);
@@ -199,26 +200,14 @@ fn detach(cmd: &mut std::process::Command) {
 
 /// Opens `url` with `browser` (split like a shell would, never run by one;
 /// `{url}` or `%s` stands for the URL, else it is added last — the app's
-/// rule) or the system's browser.
+/// rule), waiting for the command to end, or the system's browser.
 fn launch(browser: Option<&str>, url: &str) -> Result<(), String> {
-    match browser.map(str::trim).filter(|b| !b.is_empty()) {
-        Some(command) => {
-            let argv = browser_argv(command, url, BrowserCommandOrigin::Flag)
-                .map_err(|e| e.to_string())?;
-            let (program, args) = argv.split_first().ok_or("empty browser command")?;
-            let status = std::process::Command::new(program)
-                .args(args)
-                .stdin(Stdio::null())
-                .status()
-                .map_err(|e| format!("cannot run the browser command {program:?}: {e}"))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err(format!("the browser command {command:?} failed ({status})"))
+    Launcher::for_command(browser, BrowserCommandOrigin::Flag, url)
+        .and_then(|launcher| launcher.run_to_end(url))
+        .map_err(|e| match e {
+            OpenError::SystemBrowser { reason } => {
+                format!("cannot open the browser: {reason}; open {url} yourself or pass --browser")
             }
-        }
-        None => open::that_detached(url).map_err(|e| {
-            format!("cannot open the browser: {e}; open {url} yourself or pass --browser")
-        }),
-    }
+            other => other.to_string(),
+        })
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Output;
-use crate::cluster::probe::probe_all;
-use crate::cluster::{ContextStatus, StatusUpdate, client_for_context};
-use crate::kubeconfig::{KubeconfigSources, load_snapshot};
+use porthole_core::cluster::probe::probe_all;
+use porthole_core::cluster::{ContextStatus, StatusUpdate, client_for_context};
+use porthole_core::kubeconfig::{KubeconfigSources, load_snapshot};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

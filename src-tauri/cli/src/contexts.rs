@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::Output;
-use crate::kubeconfig::{ContextList, KubeconfigSources, SourceState, load_contexts};
+use porthole_core::kubeconfig::{ContextList, KubeconfigSources, SourceState, load_contexts};
 
 pub(super) async fn run(sources: &KubeconfigSources, output: Output) -> ExitCode {
     let list = load_contexts(sources).await;
@@ -109,7 +109,7 @@ fn table(list: &ContextList) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kubeconfig::{ContextSummary, SourceOrigin};
+    use porthole_core::kubeconfig::{ContextSummary, SourceOrigin};
 
     #[test]
     fn table_marks_the_current_context_and_aligns_columns() {

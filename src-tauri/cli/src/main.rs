@@ -1,5 +1,8 @@
-//! The `portholectl` command line: one module per verb.
-//!
+//! `portholectl`: Porthole's engine without a window, one module per verb.
+//! Its own crate, so clap and the CLI code are not linked into the GUI
+//! binary; it uses only porthole-core's public API, so it carries no GUI
+//! library either.
+
 mod client_env;
 mod cluster_info;
 mod config_view;
@@ -15,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::kubeconfig::KubeconfigSources;
+use porthole_core::kubeconfig::KubeconfigSources;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -110,4 +113,20 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
 }

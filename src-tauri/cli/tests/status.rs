@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::*;
+use porthole_testkit::cluster;
 
 #[test]
 fn portholectl_status_lists_each_context_with_its_user_or_problem() {

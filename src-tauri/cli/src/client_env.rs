@@ -5,8 +5,8 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cluster::ClientEnv;
-use crate::shell_path::{self, ResolvedPath};
+use porthole_core::cluster::ClientEnv;
+use porthole_core::shell_path::{self, ResolvedPath};
 
 /// `timeout` bounds connecting and the TLS handshake (three quarters of
 /// it each) and the wait for response headers.

@@ -9,10 +9,10 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use crate::cluster::client_for_context;
-use crate::discovery::Discovery;
-use crate::kubeconfig::{KubeconfigSources, load_snapshot};
-use crate::urls::{self, DEFAULT_PROXY_PORT, PortSpec, ServiceUrls};
+use porthole_core::cluster::client_for_context;
+use porthole_core::discovery::Discovery;
+use porthole_core::kubeconfig::{KubeconfigSources, load_snapshot};
+use porthole_core::urls::{self, DEFAULT_PROXY_PORT, PortSpec, ServiceUrls};
 
 /// The flags every discovery verb takes.
 #[derive(Debug, Clone, Args)]

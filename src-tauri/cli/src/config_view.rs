@@ -1,6 +1,6 @@
 //! `portholectl config view`: what `kubectl config view` prints for the same
 //! files and flags, with auth-provider, exec and proxy secrets masked too
-//! (see [`crate::kubeconfig::view`] for the rules). Secrets appear only with
+//! (see [`porthole_core::kubeconfig::view`] for the rules). Secrets appear only with
 //! `--raw`, also with `--flatten`.
 
 use std::io::Write;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::kubeconfig::{KubeconfigSources, ViewOptions, config_view};
+use porthole_core::kubeconfig::{KubeconfigSources, ViewOptions, config_view};
 
 #[derive(Debug, Clone, Args)]
 pub struct ConfigViewArgs {

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cluster::client_for_context;
-use crate::kubeconfig::{InClusterSource, KubeconfigSources, load_snapshot};
-use crate::proxy::filter::{
+use porthole_core::cluster::client_for_context;
+use porthole_core::kubeconfig::{InClusterSource, KubeconfigSources, load_snapshot};
+use porthole_core::proxy::filter::{
     DEFAULT_ACCEPT_HOSTS, DEFAULT_ACCEPT_PATHS, DEFAULT_REJECT_METHODS, DEFAULT_REJECT_PATHS,
 };
-use crate::proxy::names::context_label;
-use crate::proxy::www::Www;
-use crate::proxy::{Filter, HandlerOptions, Listen, ProxyServer, Upstream, Upstreams};
+use porthole_core::proxy::names::context_label;
+use porthole_core::proxy::www::Www;
+use porthole_core::proxy::{Filter, HandlerOptions, Listen, ProxyServer, Upstream, Upstreams};
 
 /// How long requests in flight get at Ctrl-C.
 const STOP_GRACE: Duration = Duration::from_secs(5);

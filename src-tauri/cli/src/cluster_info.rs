@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::Output;
 use super::url::{ContextArgs, discovery, print_out};
-use crate::discovery::ClusterInfoView;
-use crate::kubeconfig::KubeconfigSources;
+use porthole_core::discovery::ClusterInfoView;
+use porthole_core::kubeconfig::KubeconfigSources;
 
 #[derive(Debug, Args)]
 pub struct ClusterInfoArgs {
@@ -46,7 +46,7 @@ pub(super) async fn run(sources: &KubeconfigSources, args: ClusterInfoArgs) -> E
     if info
         .degraded
         .iter()
-        .any(|d| d.resource == crate::discovery::ResourceKind::Services)
+        .any(|d| d.resource == porthole_core::discovery::ResourceKind::Services)
     {
         return ExitCode::FAILURE;
     }
