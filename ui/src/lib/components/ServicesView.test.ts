@@ -138,6 +138,27 @@ describe("ServicesView", () => {
     expect(screen.getByTestId("services-no-match")).toBeTruthy();
   });
 
+  it("asks the backend for the rows in the order a header click chooses, once a click", async () => {
+    const { backend, send } = fakeBackend(listed);
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send(reset(1, ["default/zeta", "kube-system/alpha", "default/mid"]));
+    const shown = () => screen.getAllByTestId("service-row").map((r) => r.dataset.key);
+    await waitFor(() => expect(shown()).toEqual(["kube-system/alpha", "default/mid", "default/zeta"]));
+    expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "name", descending: false });
+    const before = backend.serviceRows.mock.calls.length;
+    await fireEvent.click(screen.getByTestId("sort-name"));
+    await waitFor(() => expect(shown()).toEqual(["default/zeta", "default/mid", "kube-system/alpha"]));
+    expect(backend.serviceRows.mock.calls.length).toBe(before + 1);
+    expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "name", descending: true });
+    // Key and direction change together: still one request.
+    await fireEvent.click(screen.getByTestId("sort-endpoints"));
+    await waitFor(() =>
+      expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "endpoints", descending: true }),
+    );
+    expect(backend.serviceRows.mock.calls.length).toBe(before + 2);
+  });
+
   it("replaces the watch when another namespace is chosen and ignores the old watch", async () => {
     const { backend, send } = fakeBackend(listed);
     render(ServicesView, { props: { context: "ctx", backend } });
