@@ -66,12 +66,7 @@ export class NamespacePicker {
   async add(name: string): Promise<void> {
     if (!this.list) return;
     const added = await this.#backend.addNamespace(this.#context, name);
-    const list = this.list;
-    this.list = {
-      ...list,
-      added,
-      namespaces: [...new Set([...list.namespaces, name])].sort(),
-    };
+    this.#update(added, (list) => [...new Set([...list.namespaces, name])].sort());
     this.choose(name);
   }
 
@@ -82,13 +77,18 @@ export class NamespacePicker {
   async remove(name: string): Promise<void> {
     if (!this.list) return;
     const added = await this.#backend.removeNamespace(this.#context, name);
+    const list = this.#update(added, (list) =>
+      list.namespaces.filter((n) => n !== name || n === list.contextNamespace || added.includes(n)),
+    );
+    if (list && this.namespace === name && !list.namespaces.includes(name)) this.choose(list.contextNamespace);
+  }
+
+  /** The list with the backend's `added` namespaces and the ones `offered` makes of it. */
+  #update(added: string[], offered: (list: NamespaceList) => string[]): NamespaceList | null {
     const list = this.list;
-    this.list = {
-      ...list,
-      added,
-      namespaces: list.namespaces.filter((n) => n !== name || n === list.contextNamespace || added.includes(n)),
-    };
-    if (this.namespace === name && !this.list.namespaces.includes(name)) this.choose(list.contextNamespace);
+    if (!list) return null;
+    this.list = { ...list, added, namespaces: offered(list) };
+    return this.list;
   }
 
   /** The namespaces shown when listing is refused: the context's and the added ones. */

@@ -1,24 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceList } from "./bindings/NamespaceList";
 import { ALL, NamespacePicker } from "./namespacePicker.svelte";
+import { forbidden, listed } from "./testing/namespaces";
 
 afterEach(() => vi.restoreAllMocks());
-
-const listed: NamespaceList = {
-  namespaces: ["default", "kube-system"],
-  contextNamespace: "default",
-  listed: true,
-  degraded: null,
-  added: [],
-};
-
-const forbidden: NamespaceList = {
-  namespaces: ["monitoring", "team-a"],
-  contextNamespace: "team-a",
-  listed: false,
-  degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
-  added: ["monitoring"],
-};
 
 function picker(list: NamespaceList) {
   const backend = {

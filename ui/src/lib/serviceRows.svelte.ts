@@ -37,6 +37,9 @@ export function windowQuery(
   return { filter, sort: sortKey, descending: sortDir === "desc", offset, limit: last - offset + PAD };
 }
 
+/** The filter text and the order the rows are asked in. */
+type Asked = { filter: string; sortKey: SortKey; sortDir: SortDir };
+
 export class ServiceRows {
   /** The rows fetched: `offset` … `offset + rows.length - 1` of the matched ones. */
   rows = $state<ServiceView[]>([]);
@@ -55,9 +58,12 @@ export class ServiceRows {
   /** The service whose details are open; kept up to date as its row changes. */
   selected = $state<ServiceView | null>(null);
 
-  #filter = $state("");
-  #sortKey = $state<SortKey>("name");
-  #sortDir = $state<SortDir>("asc");
+  // What the rows are asked for with, besides where they are.
+  #asked = $state<Asked>({
+    filter: "",
+    sortKey: "name",
+    sortDir: "asc",
+  });
 
   readonly #context: string;
   readonly #backend: RowsBackend;
@@ -80,32 +86,24 @@ export class ServiceRows {
     this.#backend = backend;
   }
 
-  /** The filter text; a new one fetches new rows. */
+  // The filter text and the order: a new one fetches new rows.
   get filter(): string {
-    return this.#filter;
+    return this.#asked.filter;
   }
   set filter(value: string) {
-    if (value === this.#filter) return;
-    this.#filter = value;
-    this.#refetchSoon();
+    this.#ask("filter", value);
   }
-
   get sortKey(): SortKey {
-    return this.#sortKey;
+    return this.#asked.sortKey;
   }
   set sortKey(value: SortKey) {
-    if (value === this.#sortKey) return;
-    this.#sortKey = value;
-    this.#refetchSoon();
+    this.#ask("sortKey", value);
   }
-
   get sortDir(): SortDir {
-    return this.#sortDir;
+    return this.#asked.sortDir;
   }
   set sortDir(value: SortDir) {
-    if (value === this.#sortDir) return;
-    this.#sortDir = value;
-    this.#refetchSoon();
+    this.#ask("sortDir", value);
   }
 
   /** Hears the backend's notices (until `close`). */
@@ -169,7 +167,8 @@ export class ServiceRows {
     try {
       do {
         this.#again = false;
-        const query = windowQuery(this.#range.first, this.#range.last, this.#filter, this.#sortKey, this.#sortDir);
+        const { filter, sortKey, sortDir } = this.#asked;
+        const query = windowQuery(this.#range.first, this.#range.last, filter, sortKey, sortDir);
         benchMark(`porthole:rows-asked:${query.filter}`);
         const answer = await this.#backend.serviceRows(id, query);
         if (id !== this.#watchId) return;
@@ -212,7 +211,9 @@ export class ServiceRows {
 
   // A filter or sort set several times in one go (a header click sets the
   // key and the direction) fetches once.
-  #refetchSoon() {
+  #ask<K extends keyof Asked>(key: K, value: Asked[K]) {
+    if (this.#asked[key] === value) return;
+    this.#asked[key] = value;
     if (this.#refetchQueued) return;
     this.#refetchQueued = true;
     queueMicrotask(() => {

@@ -30,6 +30,16 @@ function backend(list = many(1000)) {
   return { fake, notify, listening: () => handler !== null };
 }
 
+/** Rows of a watch of all namespaces whose complete list has come. */
+async function started(fake: ReturnType<typeof backend>) {
+  const rows = new ServiceRows("ctx", fake.fake);
+  await rows.listen();
+  await rows.watch(null, []);
+  fake.notify({ watchId: 1 });
+  await settle();
+  return rows;
+}
+
 describe("windowQuery", () => {
   it("asks for the rows in view and PAD more on each side", () => {
     expect(windowQuery(100, 120, "web", "ports", "desc")).toEqual({
@@ -85,12 +95,9 @@ describe("ServiceRows", () => {
   });
 
   it("fetches when the table shows rows not fetched yet, and only then", async () => {
-    const { fake, notify } = backend();
-    const rows = new ServiceRows("ctx", fake);
-    await rows.listen();
-    await rows.watch(null, []);
-    notify({ watchId: 1 });
-    await settle();
+    const b = backend();
+    const { fake } = b;
+    const rows = await started(b);
     const asked = fake.serviceRows.mock.calls.length;
     rows.onrange(10, 30);
     await settle();
@@ -104,12 +111,9 @@ describe("ServiceRows", () => {
   });
 
   it("asks once for a filter and a sort set together, with the bench's marks", async () => {
-    const { fake, notify } = backend();
-    const rows = new ServiceRows("ctx", fake);
-    await rows.listen();
-    await rows.watch(null, []);
-    notify({ watchId: 1 });
-    await settle();
+    const b = backend();
+    const { fake } = b;
+    const rows = await started(b);
     const asked = fake.serviceRows.mock.calls.length;
     rows.filter = "svc-0001";
     rows.sortKey = "namespace";
@@ -154,16 +158,12 @@ describe("ServiceRows", () => {
 
   it("keeps the selected service up to date as its row changes", async () => {
     let list = [service("a", "one"), service("a", "two")];
-    const { fake, notify } = backend();
-    fake.serviceRows.mockImplementation(async (_id, q) => rowsOf(list, q));
-    const rows = new ServiceRows("ctx", fake);
-    await rows.listen();
-    await rows.watch(null, []);
-    notify({ watchId: 1 });
-    await settle();
+    const b = backend();
+    b.fake.serviceRows.mockImplementation(async (_id, q) => rowsOf(list, q));
+    const rows = await started(b);
     rows.selected = rows.rows[1]!;
     list = [service("a", "one"), service("a", "two", { type: "NodePort" })];
-    notify({ watchId: 1, kind: "changed", tookMs: null });
+    b.notify({ watchId: 1, kind: "changed", tookMs: null });
     await settle();
     expect(rows.rows.map((r) => r.type)).toEqual(["ClusterIP", "NodePort"]);
     expect(rows.selected?.type).toBe("NodePort");

@@ -4,16 +4,9 @@ import NamespaceAdd from "./NamespaceAdd.svelte";
 import type { NamespaceList } from "../bindings/NamespaceList";
 import { setLocale } from "../i18n/index.svelte";
 import { NamespacePicker } from "../namespacePicker.svelte";
+import { forbidden } from "../testing/namespaces";
 
 afterEach(() => setLocale("en"));
-
-const forbidden: NamespaceList = {
-  namespaces: ["monitoring", "team-a"],
-  contextNamespace: "team-a",
-  listed: false,
-  degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
-  added: ["monitoring"],
-};
 
 async function setup(list: NamespaceList = forbidden) {
   const backend = {

@@ -4,6 +4,7 @@ import NamespaceSelect from "./NamespaceSelect.svelte";
 import type { NamespaceList } from "../bindings/NamespaceList";
 import { setLocale } from "../i18n/index.svelte";
 import { NamespacePicker } from "../namespacePicker.svelte";
+import { listed } from "../testing/namespaces";
 
 afterEach(() => setLocale("en"));
 
@@ -27,10 +28,7 @@ const options = () =>
 describe("NamespaceSelect", () => {
   it("offers all namespaces first, and chooses one", async () => {
     const onchoose = vi.fn();
-    const picker = await loaded(
-      { namespaces: ["default", "kube-system"], contextNamespace: "default", listed: true, degraded: null, added: [] },
-      onchoose,
-    );
+    const picker = await loaded(listed, onchoose);
     render(NamespaceSelect, { props: { picker } });
     expect(options()).toEqual(["*", "default", "kube-system"]);
     expect(screen.getByRole("option", { name: "All namespaces" })).toBeTruthy();

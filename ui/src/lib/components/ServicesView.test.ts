@@ -8,6 +8,7 @@ import { setLocale } from "../i18n/index.svelte";
 import type { RowQuery } from "../bindings/RowQuery";
 import type { ServiceListNotice } from "../bindings/ServiceListNotice";
 import type { ServiceView } from "../bindings/ServiceView";
+import { forbidden, listed } from "../testing/namespaces";
 import { applyChange, rowsOf, service } from "../testing/services";
 
 afterEach(() => setLocale("en"));
@@ -49,14 +50,6 @@ function fakeBackend(namespaces: NamespaceList) {
   };
   return { backend, send };
 }
-
-const listed: NamespaceList = {
-  namespaces: ["default", "kube-system"],
-  contextNamespace: "default",
-  listed: true,
-  degraded: null,
-  added: [],
-};
 
 const reset = (watchId: number, names: string[]): ServiceListUpdate => ({
   context: "ctx",
@@ -286,14 +279,6 @@ describe("ServicesView", () => {
       "Could not open the link: browserCommand: the ' quote at character 1 is never closed",
     );
   });
-
-  const forbidden: NamespaceList = {
-    namespaces: ["monitoring", "team-a"],
-    contextNamespace: "team-a",
-    listed: false,
-    degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
-    added: ["monitoring"],
-  };
 
   it("adds a namespace by name when namespaces cannot be listed, and watches it", async () => {
     const { backend } = fakeBackend(forbidden);
