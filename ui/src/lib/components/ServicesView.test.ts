@@ -8,6 +8,7 @@ import { setLocale } from "../i18n/index.svelte";
 import type { RowQuery } from "../bindings/RowQuery";
 import type { ServiceListNotice } from "../bindings/ServiceListNotice";
 import type { ServiceView } from "../bindings/ServiceView";
+import { forbidden, listed } from "../testing/namespaces";
 import { applyChange, rowsOf, service } from "../testing/services";
 
 afterEach(() => setLocale("en"));
@@ -49,14 +50,6 @@ function fakeBackend(namespaces: NamespaceList) {
   };
   return { backend, send };
 }
-
-const listed: NamespaceList = {
-  namespaces: ["default", "kube-system"],
-  contextNamespace: "default",
-  listed: true,
-  degraded: null,
-  added: [],
-};
 
 const reset = (watchId: number, names: string[]): ServiceListUpdate => ({
   context: "ctx",
@@ -136,6 +129,27 @@ describe("ServicesView", () => {
     ]);
     await fireEvent.input(screen.getByTestId("service-filter"), { target: { value: "nothing" } });
     expect(screen.getByTestId("services-no-match")).toBeTruthy();
+  });
+
+  it("asks the backend for the rows in the order a header click chooses, once a click", async () => {
+    const { backend, send } = fakeBackend(listed);
+    render(ServicesView, { props: { context: "ctx", backend } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    send(reset(1, ["default/zeta", "kube-system/alpha", "default/mid"]));
+    const shown = () => screen.getAllByTestId("service-row").map((r) => r.dataset.key);
+    await waitFor(() => expect(shown()).toEqual(["kube-system/alpha", "default/mid", "default/zeta"]));
+    expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "name", descending: false });
+    const before = backend.serviceRows.mock.calls.length;
+    await fireEvent.click(screen.getByTestId("sort-name"));
+    await waitFor(() => expect(shown()).toEqual(["default/zeta", "default/mid", "kube-system/alpha"]));
+    expect(backend.serviceRows.mock.calls.length).toBe(before + 1);
+    expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "name", descending: true });
+    // Key and direction change together: still one request.
+    await fireEvent.click(screen.getByTestId("sort-endpoints"));
+    await waitFor(() =>
+      expect(backend.serviceRows.mock.calls.at(-1)![1]).toMatchObject({ sort: "endpoints", descending: true }),
+    );
+    expect(backend.serviceRows.mock.calls.length).toBe(before + 2);
   });
 
   it("replaces the watch when another namespace is chosen and ignores the old watch", async () => {
@@ -265,14 +279,6 @@ describe("ServicesView", () => {
       "Could not open the link: browserCommand: the ' quote at character 1 is never closed",
     );
   });
-
-  const forbidden: NamespaceList = {
-    namespaces: ["monitoring", "team-a"],
-    contextNamespace: "team-a",
-    listed: false,
-    degraded: { resource: "namespaces", namespace: null, reason: "forbidden", forbidden: true },
-    added: ["monitoring"],
-  };
 
   it("adds a namespace by name when namespaces cannot be listed, and watches it", async () => {
     const { backend } = fakeBackend(forbidden);

@@ -5,7 +5,8 @@ import type { Rows } from "../bindings/Rows";
 import type { ServiceListChange } from "../bindings/ServiceListChange";
 import type { ServicePortView } from "../bindings/ServicePortView";
 import type { ServiceView } from "../bindings/ServiceView";
-import { keyOf, sortServices } from "../services";
+import type { SortDir, SortKey } from "../services";
+import { keyOf } from "../services";
 
 /** Applies one watch update to the list (keyed by namespace/name). */
 export function applyChange(
@@ -22,6 +23,44 @@ export function applyChange(
     return next;
   }
   return list;
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+function ipValue(ip: string | null): string {
+  if (!ip) return "\uffff";
+  const parts = ip.split(".");
+  return parts.length === 4 ? parts.map((p) => p.padStart(3, "0")).join(".") : ip;
+}
+
+function sortValue(s: ServiceView, key: SortKey): string | number {
+  switch (key) {
+    case "name":
+      return s.name;
+    case "namespace":
+      return s.namespace;
+    case "type":
+      return s.type;
+    case "clusterIp":
+      return ipValue(s.clusterIp);
+    case "ports":
+      return s.ports[0]?.port ?? -1;
+    case "endpoints":
+      return s.endpoints?.ready ?? -1;
+  }
+}
+
+/** Sorted copy, as the backend sorts (rows.rs `compare`); ties fall back to namespace then name. */
+export function sortServices(list: ServiceView[], key: SortKey, dir: SortDir): ServiceView[] {
+  const sign = dir === "asc" ? 1 : -1;
+  return [...list].sort((a, b) => {
+    const x = sortValue(a, key);
+    const y = sortValue(b, key);
+    const primary =
+      typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
+    if (primary !== 0) return sign * primary;
+    return collator.compare(a.namespace, b.namespace) || collator.compare(a.name, b.name);
+  });
 }
 
 /** Every word of `query` occurs in the name, namespace, type, IP or ports (as the backend filters). */
@@ -57,7 +96,6 @@ export function rowsOf(list: ServiceView[], q: RowQuery, complete = true): Rows 
     degraded: [],
   };
 }
-
 
 export function proxied(name: string | null, port: number, url: string): ServicePortView {
   return {
