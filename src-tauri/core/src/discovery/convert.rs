@@ -455,16 +455,18 @@ pub fn endpoint_views(slices: &[EndpointSlice]) -> Vec<EndpointView> {
     out
 }
 
+/// Also the fixtures of the other discovery modules' tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn base() -> UrlBase {
+    pub(crate) fn base() -> UrlBase {
         UrlBase::new("ctx", "https://127.0.0.1:6443", 8001)
     }
 
-    fn from<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    /// A Kubernetes object from its JSON.
+    pub(crate) fn from<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
         serde_json::from_value(v).expect("valid object")
     }
 

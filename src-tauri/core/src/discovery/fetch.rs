@@ -2,7 +2,7 @@
 //! details, nodes, pods, cluster-info. Each kind that fails degrades on its
 //! own; every call has a timeout.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
@@ -13,9 +13,8 @@ use kube::Api;
 use kube::api::ListParams;
 use serde::de::DeserializeOwned;
 
-use super::convert::{
-    self, Aux, CLUSTER_SERVICE_LABEL, IngressRoute, SERVICE_NAME_LABEL, SliceSummary,
-};
+use super::convert::{self, CLUSTER_SERVICE_LABEL, SERVICE_NAME_LABEL};
+use super::index::ServiceIndex;
 use super::views::{
     ClusterInfoService, ClusterInfoView, Degraded, NamespaceList, NodeView, PodView, ResourceKind,
     ServiceDetails, ServiceList, ServiceQuery, ServiceView,
@@ -251,23 +250,15 @@ impl Discovery {
                 Err(d) => degraded.push(d),
             }
         }
-        let node_addresses: Vec<(String, String)> = match nodes {
-            Ok(nodes) => nodes.iter().filter_map(convert::node_address).collect(),
-            Err(d) => {
-                degraded.push(d);
-                Vec::new()
-            }
-        };
+        let nodes = nodes.unwrap_or_else(|d| {
+            degraded.push(d);
+            Vec::new()
+        });
         let slices_known = !degraded
             .iter()
             .any(|d| d.resource == ResourceKind::EndpointSlices);
-        let views = self.views(
-            &services,
-            &slices,
-            &ingresses,
-            &node_addresses,
-            slices_known,
-        );
+        let index = ServiceIndex::from_lists(services, &slices, &ingresses, &nodes);
+        let views = self.views(&index, slices_known);
         ServiceList {
             context: self.base.context.clone(),
             services: views,
@@ -306,52 +297,12 @@ impl Discovery {
         .await
     }
 
-    fn views(
-        &self,
-        services: &[Service],
-        slices: &[EndpointSlice],
-        ingresses: &[Ingress],
-        nodes: &[(String, String)],
-        slices_known: bool,
-    ) -> Vec<ServiceView> {
-        let mut counts: HashMap<(String, String), Vec<SliceSummary>> = HashMap::new();
-        for s in slices {
-            if let Some(summary) = convert::slice_summary(s) {
-                let ns = s.metadata.namespace.clone().unwrap_or_default();
-                counts
-                    .entry((ns, summary.service.clone()))
-                    .or_default()
-                    .push(summary);
-            }
-        }
-        let mut routes: HashMap<(String, String), Vec<IngressRoute>> = HashMap::new();
-        for i in ingresses {
-            let ns = i.metadata.namespace.clone().unwrap_or_default();
-            for r in convert::ingress_routes(i) {
-                routes
-                    .entry((ns.clone(), r.service.clone()))
-                    .or_default()
-                    .push(r);
-            }
-        }
-        let mut views: Vec<ServiceView> = services
-            .iter()
-            .map(|s| {
-                let key = (
-                    s.metadata.namespace.clone().unwrap_or_default(),
-                    s.metadata.name.clone().unwrap_or_default(),
-                );
-                let aux = Aux {
-                    endpoints: slices_known
-                        .then(|| convert::endpoint_counts(counts.get(&key).into_iter().flatten())),
-                    routes: routes.get(&key).map(Vec::as_slice).unwrap_or_default(),
-                    nodes,
-                };
-                convert::service_view(&self.base, s, aux)
-            })
-            .collect();
-        views.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        views
+    /// The views of every service in `index`, in (namespace, name) order.
+    fn views(&self, index: &ServiceIndex, slices_known: bool) -> Vec<ServiceView> {
+        index
+            .views(&self.base, |_| slices_known)
+            .into_values()
+            .collect()
     }
 
     /// One service as the API has it (for `portholectl url`).
@@ -402,23 +353,12 @@ impl Discovery {
             degraded.push(d);
             Vec::new()
         });
-        let nodes: Vec<(String, String)> = match nodes {
-            Ok(n) => n.iter().filter_map(convert::node_address).collect(),
-            Err(d) => {
-                degraded.push(d);
-                Vec::new()
-            }
-        };
-        let view = self
-            .views(
-                std::slice::from_ref(&service),
-                &slices,
-                &ingresses,
-                &nodes,
-                slices_known,
-            )
-            .into_iter()
-            .next();
+        let nodes = nodes.unwrap_or_else(|d| {
+            degraded.push(d);
+            Vec::new()
+        });
+        let index = ServiceIndex::from_lists([service.clone()], &slices, &ingresses, &nodes);
+        let view = self.views(&index, slices_known).into_iter().next();
         let Some(view) = view else {
             return Err(Degraded {
                 resource: ResourceKind::Services,
@@ -522,7 +462,8 @@ impl Discovery {
         let slices_known = !degraded
             .iter()
             .any(|d| d.resource == ResourceKind::EndpointSlices);
-        let views = self.views(&services, &slices, &[], &[], slices_known);
+        let index = ServiceIndex::from_lists(services.iter().cloned(), &slices, &[], &[]);
+        let views = self.views(&index, slices_known);
         let mut entries: Vec<ClusterInfoService> = views
             .into_iter()
             .map(|view| {

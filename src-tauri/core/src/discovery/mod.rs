@@ -7,6 +7,8 @@
 //!   nodes, pods, cluster-info.
 //! - [`ServiceWatch`] ([`watch`]): the live service list of a context and
 //!   namespace selection (kube-runtime watchers), updates batched for the UI.
+//! - `index`: the objects of a service list (services, slices, ingresses,
+//!   nodes) and the one join that makes them [`ServiceView`]s, for both.
 //! - [`rows`]: the rows of a live list a table shows — filtered, sorted,
 //!   one window at a time — so a long list stays in the backend.
 //! - [`views`]: the IPC types (camelCase, TypeScript twins by ts-rs).
@@ -18,6 +20,7 @@
 
 pub mod convert;
 pub mod fetch;
+mod index;
 pub mod rows;
 pub mod views;
 pub mod watch;
