@@ -154,7 +154,7 @@ def tokenize(src: str) -> list[Tok]:
                     advance_to(end)
                     toks.append(Tok("lit", '""', start))
                     continue
-                if word == "r" and src.startswith("#", j) and j + 1 < n and _is_ident_start(src[j + 1]):
+                if word == "r" and src.startswith("#", j) and _is_ident_start(src[j + 1 : j + 2] or " "):
                     # A raw identifier: r#type.
                     k = j + 1
                     while k < n and _is_ident_char(src[k]):
@@ -181,7 +181,7 @@ def tokenize(src: str) -> list[Tok]:
             advance_to(j)
         elif c.isdigit():
             j = i
-            while j < n and (_is_ident_char(src[j]) or (src[j] == "." and j + 1 < n and src[j + 1].isdigit())):
+            while j < n and (_is_ident_char(src[j]) or (src[j] == "." and src[j + 1 : j + 2].isdigit())):
                 j += 1
             toks.append(Tok("lit", src[i:j], line))
             advance_to(j)
@@ -313,9 +313,7 @@ def _skip_item(toks: list[Tok], i: int) -> int:
         elif t in ")]}" and toks[i].kind == "punct":
             depth -= 1
             if depth == 0 and t == "}":
-                # The end of a braced item, unless more follows on the same item
-                # (`struct X {..}` ends here; `impl X {..}` too).
-                return i + 1
+                return i + 1  # a braced item (`mod tests { … }`, `fn`, `impl`)
         elif t == ";" and depth == 0:
             return i + 1
         i += 1
@@ -383,9 +381,10 @@ def scan_file(info: FileInfo, src: str, include_tests: bool) -> None:
             continue
         word = t.text
         prev = toks[i - 1].text if i > 0 else ""
-        if word in ITEM_KEYWORDS and i + 1 < n and toks[i + 1].kind == "id" and toks[i + 1].text not in ITEM_KEYWORDS:
-            name = toks[i + 1].text
-            if depth == 0 and prev != "::":
+        following = toks[i + 1] if i + 1 < n else Tok("punct", "", 0)
+        if word in ITEM_KEYWORDS and following.kind == "id" and following.text not in ITEM_KEYWORDS:
+            name = following.text
+            if depth == 0:
                 info.defines.add(name)
             if word == "mod":
                 if i + 2 < n and toks[i + 2].text == "{":
@@ -435,7 +434,6 @@ def scan_file(info: FileInfo, src: str, include_tests: bool) -> None:
             else:
                 info.named_paths.append((word, segments[1:], t.line))
         i = j
-    return
 
 
 def _is_public(toks: list[Tok], i: int) -> bool:
@@ -545,7 +543,7 @@ class Crate:
         for module, info in self.files.items():
             # Child modules are in scope by name (`mod targets;` then
             # `targets::plan(…)`); declaring one is no edge.
-            children = {m[-1]: list(m) for m in self.files if len(m) == len(module) + 1 and m[:-1] == module}
+            children = {m[-1]: list(m) for m in self.files if m[:-1] == module and len(m) == len(module) + 1}
             aliases: dict[str, list[str]] = {}  # imported module's local name → its path
             alias_lines: dict[str, int] = {}
             used_aliases: set[str] = set()
@@ -562,8 +560,7 @@ class Crate:
                     # dependency (its users' edges go to the real file).
                     continue
                 name = use.alias or (path[-1] if path else "")
-                target, rest = self.file_prefix(path)
-                if not rest and path and path[-1] != "*" and tuple(path) in self.files:
+                if path and path[-1] != "*" and tuple(path) in self.files:
                     # A module brought in by name: the edges are where it is used.
                     aliases[name] = path
                     alias_lines[name] = use.line
