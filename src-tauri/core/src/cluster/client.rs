@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::build::ClientEnv;
+use super::client_env::ClientEnv;
 use super::connect::{ConnectError, Connector, ProxyTarget};
 use super::tls::{self, Trust};
 use crate::auth::{AuthError, Authenticator};

@@ -1,6 +1,23 @@
 //! Tunnels through a `proxy-url`: HTTP `CONNECT` and SOCKS5 (no auth or
 //! user/password, the target sent as a name so the proxy resolves it, as
 //! client-go does).
+//!
+//! Hand-written rather than hyper-util's `client-proxy` connectors
+//! (`client::legacy::connect::proxy::{Tunnel, SocksV5}`, 0.1.21), because
+//! those lose what the user is told today in `ConnectError::Proxy`:
+//! - `Tunnel` answers every refusal but 407 with `TunnelUnsuccessful`
+//!   ("unsuccessful"), so the proxy's status line (`403 Forbidden`, `502
+//!   Bad Gateway`) is gone, and a 407 no longer says "407". It also opens
+//!   the tunnel on 200 only (here: any 2xx) and drops whatever arrived in
+//!   its 8 KiB read after the response head (here: read byte by byte).
+//! - `SocksV5` with credentials offers only user/password (here: none and
+//!   user/password), so a proxy that picks "no login" fails with "server
+//!   implements authentication incorrectly"; a reply code outside 1–8 is
+//!   "failed parsing server response" instead of a refusal; an I/O error
+//!   no longer says at which step (greeting, login, connect request).
+//!
+//! Timeouts are not the reason: the connector bounds the whole tunnel
+//! either way.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -187,5 +204,92 @@ fn socks_reply(code: u8) -> &'static str {
         7 => "command not supported",
         8 => "address type not supported",
         _ => "unknown error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A proxy on loopback that, for each step, reads that many bytes and
+    /// writes the answer; it returns everything it read.
+    async fn scripted(
+        steps: Vec<(usize, Vec<u8>)>,
+    ) -> (TcpStream, tokio::task::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let proxy = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.expect("accept");
+            let mut read = Vec::new();
+            for (length, answer) in steps {
+                let mut buf = vec![0; length];
+                conn.read_exact(&mut buf).await.expect("read");
+                read.extend(buf);
+                conn.write_all(&answer).await.expect("write");
+            }
+            read
+        });
+        (TcpStream::connect(address).await.expect("connect"), proxy)
+    }
+
+    const CONNECT: &[u8] = b"CONNECT k8s.example:6443 HTTP/1.1\r\nHost: k8s.example:6443\r\n\r\n";
+
+    #[tokio::test]
+    async fn a_refused_connect_names_the_proxys_status_line() {
+        let answer = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec();
+        let (stream, proxy) = scripted(vec![(CONNECT.len(), answer)]).await;
+        let error = http_connect(stream, "k8s.example", 6443, None)
+            .await
+            .expect_err("refused");
+        assert_eq!(error, "CONNECT refused: HTTP/1.1 403 Forbidden");
+        assert_eq!(proxy.await.expect("proxy"), CONNECT);
+    }
+
+    #[tokio::test]
+    async fn any_2xx_opens_the_tunnel_and_the_bytes_after_the_head_stay_in_it() {
+        let answer = b"HTTP/1.1 204 No Content\r\n\r\nTLS".to_vec();
+        let (stream, _proxy) = scripted(vec![(CONNECT.len(), answer)]).await;
+        let mut tunnel = http_connect(stream, "k8s.example", 6443, None)
+            .await
+            .expect("tunnel");
+        let mut first = [0u8; 3];
+        tunnel.read_exact(&mut first).await.expect("read");
+        assert_eq!(&first, b"TLS");
+    }
+
+    #[tokio::test]
+    async fn a_socks_refusal_is_named() {
+        let mut request = vec![5, 1, 0, 3, 11];
+        request.extend_from_slice(b"k8s.example");
+        request.extend_from_slice(&6443u16.to_be_bytes());
+        let (stream, proxy) =
+            scripted(vec![(3, vec![5, 0]), (request.len(), vec![5, 5, 0, 1])]).await;
+        let error = socks5_connect(stream, "k8s.example", 6443, None)
+            .await
+            .expect_err("refused");
+        assert_eq!(error, "the SOCKS proxy refused: connection refused");
+        assert_eq!(proxy.await.expect("proxy")[3..], request[..]);
+    }
+
+    #[tokio::test]
+    async fn with_credentials_the_socks_proxy_may_still_choose_no_login() {
+        let request = [5, 1, 0, 1, 127, 0, 0, 1, 0x19, 0x2b];
+        let (stream, proxy) = scripted(vec![
+            (4, vec![5, 0]),
+            (request.len(), vec![5, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+        ])
+        .await;
+        socks5_connect(stream, "127.0.0.1", 6443, Some(("user", "password")))
+            .await
+            .expect("tunnel");
+        let read = proxy.await.expect("proxy");
+        assert_eq!(
+            read[..4],
+            [5, 2, 0, 2],
+            "no login and user/password offered"
+        );
+        assert_eq!(read[4..], request);
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use kube::config::Kubeconfig;
 
-use super::load::FileProblem;
+use super::read::{FileProblem, hash_of};
 
 /// Where kubelet mounts the service account in every pod.
 pub const DEFAULT_SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -135,7 +135,7 @@ pub(crate) async fn synthesize(source: &InClusterSource) -> Result<(Kubeconfig, 
         path: PathBuf::from(IN_CLUSTER),
         reason,
     })?;
-    let fingerprint = super::snapshot::hash_of(&(source.server(), has_ca, namespace, &token));
+    let fingerprint = hash_of(&(source.server(), has_ca, namespace, &token));
     Ok((config, fingerprint))
 }
 

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use kube::config::{Kubeconfig, NamedExtension, Preferences};
 use thiserror::Error;
 
-use super::load::{FileProblem, read_file_as_written};
 use super::locate::{KubeconfigSources, SourceOrigin};
+use super::read::{FileProblem, read_file_as_written};
 
 /// Why the files could not be merged. Names files and fields, never values.
 #[derive(Debug, Error)]

@@ -14,12 +14,11 @@ use std::path::{Path, PathBuf};
 use kube::config::Kubeconfig;
 
 use super::in_cluster::{IN_CLUSTER, synthesize};
-use super::load::{
-    ContextList, FileProblem, SourceReport, SourceState, read_file_as_written_hashed,
-};
 use super::locate::KubeconfigSources;
 use super::merge::{MergeError, MergedKubeconfig, refuse_duplicates};
+use super::read::{FileProblem, hash_of, read_file_as_written_hashed};
 use super::references::{FileReference, referenced_files};
+use super::report::{ContextList, SourceReport, SourceState};
 use super::summary::summarize;
 
 /// The merged kubeconfig and its context list, from one read of the
@@ -45,6 +44,12 @@ pub async fn load_snapshot(sources: &KubeconfigSources) -> Snapshot {
         .load(sources)
         .await
         .into_snapshot(1)
+}
+
+/// Reads and merges `sources` with client-go's rules, skipping (and
+/// reporting) files that cannot be used.
+pub async fn load_contexts(sources: &KubeconfigSources) -> ContextList {
+    load_snapshot(sources).await.list
 }
 
 /// Reads sources again and again, remembering each file's last good
@@ -259,13 +264,6 @@ fn check(path: &Path, config: &Kubeconfig) -> Result<(), FileProblem> {
     })
 }
 
-/// A hash for change detection within this process (not stored anywhere).
-pub(crate) fn hash_of(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,5 +406,180 @@ mod tests {
         assert!(!added[0].0);
         assert_eq!(snap.list.current_context.as_deref(), Some("a"));
         assert_eq!(snap.list.contexts[0].cluster, "c");
+    }
+
+    const A: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: shared
+clusters:
+- name: c1
+  cluster: {server: "https://one.example:6443"}
+users:
+- name: u1
+  user: {token: "token-from-a"}
+contexts:
+- name: shared
+  context: {cluster: c1, user: u1, namespace: team-a}
+- name: alpha
+  context: {cluster: c1, user: u1}
+"#;
+
+    const B: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: beta
+clusters:
+- name: c2
+  cluster: {server: "https://two.example"}
+contexts:
+- name: shared
+  context: {cluster: c2, user: nobody, namespace: ignored}
+- name: beta
+  context: {cluster: c2}
+"#;
+
+    #[tokio::test]
+    async fn first_file_wins_for_contexts_and_current_context() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", A);
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![a.clone(), b.clone()],
+        ))
+        .await;
+
+        let names: Vec<&str> = list.contexts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta", "shared"]);
+        assert_eq!(list.current_context.as_deref(), Some("shared"));
+        let shared = list.current().expect("current context exists");
+        assert_eq!(shared.namespace.as_deref(), Some("team-a"));
+        assert_eq!(shared.server.as_deref(), Some("https://one.example:6443"));
+        assert_eq!(shared.source, a.display().to_string());
+        let beta = &list.contexts[1];
+        assert_eq!(beta.source, b.display().to_string());
+        assert_eq!(beta.user, None);
+        assert_eq!(
+            list.sources[1].state,
+            SourceState::Loaded { contexts: 2 },
+            "b defines two contexts even though one is shadowed"
+        );
+        assert_eq!(list.problems().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_empty_current_context_does_not_hide_the_next_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty_current = write(
+            dir.path(),
+            "written-by-kubectl.yaml",
+            "apiVersion: v1\nkind: Config\ncurrent-context: \"\"\n",
+        );
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![empty_current, b],
+        ))
+        .await;
+        assert_eq!(list.current_context.as_deref(), Some("beta"));
+        assert!(list.current().is_some_and(|c| c.name == "beta"));
+    }
+
+    #[tokio::test]
+    async fn missing_files_are_skipped_but_listed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![dir.path().join("nope.yaml"), b],
+        ))
+        .await;
+        assert_eq!(list.sources[0].state, SourceState::Missing);
+        assert_eq!(list.contexts.len(), 2);
+        assert_eq!(list.current_context.as_deref(), Some("beta"));
+        assert_eq!(list.problems().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_missing_explicit_file_is_a_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let list = load_contexts(&KubeconfigSources::explicit(dir.path().join("x"))).await;
+        assert_eq!(list.problems().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn malformed_file_reports_path_and_reason_and_others_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bad = write(
+            dir.path(),
+            "bad.yaml",
+            "apiVersion: v1\nkind: Config\ncontexts: \"super-secret-token\"\n",
+        );
+        let b = write(dir.path(), "b.yaml", B);
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![bad.clone(), b],
+        ))
+        .await;
+        let problems: Vec<_> = list.problems().collect();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, bad.display().to_string());
+        let SourceState::Malformed { reason } = &problems[0].state else {
+            panic!("expected malformed, got {:?}", problems[0].state);
+        };
+        assert!(reason.contains("line 3"), "reason names the line: {reason}");
+        assert!(
+            !reason.contains("super-secret-token"),
+            "value leaked: {reason}"
+        );
+        assert!(
+            !reason.contains("kind: Config"),
+            "file text leaked: {reason}"
+        );
+        assert_eq!(list.contexts.len(), 2, "the good file still loads");
+    }
+
+    #[tokio::test]
+    async fn a_file_of_another_kind_is_refused_and_earlier_files_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", A);
+        let odd = write(dir.path(), "odd.yaml", "kind: NotAConfig\ncontexts: []\n");
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![a, odd],
+        ))
+        .await;
+        assert!(matches!(
+            list.sources[1].state,
+            SourceState::Malformed { .. }
+        ));
+        assert_eq!(list.contexts.len(), 2, "a.yaml's contexts are kept");
+        assert_eq!(list.current_context.as_deref(), Some("shared"));
+    }
+
+    #[tokio::test]
+    async fn directory_is_unreadable_not_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let list = load_contexts(&KubeconfigSources::files(
+            SourceOrigin::EnvVar,
+            vec![dir.path().to_path_buf()],
+        ))
+        .await;
+        assert!(matches!(
+            list.sources[0].state,
+            SourceState::Unreadable { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn empty_file_is_an_empty_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = write(dir.path(), "empty.yaml", "");
+        let list =
+            load_contexts(&KubeconfigSources::files(SourceOrigin::EnvVar, vec![empty])).await;
+        assert_eq!(list.sources[0].state, SourceState::Loaded { contexts: 0 });
+        assert!(list.contexts.is_empty());
+        assert_eq!(list.current_context, None);
     }
 }

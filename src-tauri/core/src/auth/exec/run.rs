@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::process::Command;
 
 use super::credential::{self, ExecCredential};
-use super::{ExecError, ExecSpec};
+use super::error::ExecError;
+use super::spec::ExecSpec;
 use crate::child::{kill_group, read_bounded};
 use crate::redact::scrub_secret_words;
 use crate::shell_path::SearchPath;
