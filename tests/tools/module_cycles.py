@@ -449,10 +449,13 @@ def _is_public(toks: list[Tok], i: int) -> bool:
 # ---------------------------------------------------------------- the crate
 
 
-def module_of(rel: str) -> tuple[str, ...] | None:
+def module_of(rel: str, binary: bool = False) -> tuple[str, ...] | None:
     parts = rel[: -len(".rs")].split("/")
-    if parts[0] == "bin" or rel == "main.rs":
+    if parts[0] == "bin":
         return None
+    if rel == "main.rs":
+        # A binary crate's root (no lib.rs): portholectl's src/.
+        return () if binary else None
     if parts == ["lib"]:
         return ()
     if parts[-1] == "mod":
@@ -470,6 +473,7 @@ class Edge:
 class Crate:
     def __init__(self, root: str, include_tests: bool):
         self.files: dict[tuple[str, ...], FileInfo] = {}
+        binary = not os.path.exists(os.path.join(root, "lib.rs"))
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
             for name in sorted(filenames):
@@ -477,7 +481,7 @@ class Crate:
                     continue
                 full = os.path.join(dirpath, name)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
-                module = module_of(rel)
+                module = module_of(rel, binary)
                 if module is None:
                     continue
                 with open(full, encoding="utf-8") as f:

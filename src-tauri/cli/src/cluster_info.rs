@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Output;
-use super::url::{ContextArgs, discovery, print_out};
+use crate::output::Output;
+use crate::url::{ContextArgs, discovery, print_out};
 use porthole_core::discovery::ClusterInfoView;
 use porthole_core::kubeconfig::KubeconfigSources;
 

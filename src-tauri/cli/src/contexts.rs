@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::Output;
+use crate::output::Output;
 use porthole_core::kubeconfig::{ContextList, KubeconfigSources, SourceState, load_contexts};
 
 pub(super) async fn run(sources: &KubeconfigSources, output: Output) -> ExitCode {

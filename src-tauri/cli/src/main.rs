@@ -8,6 +8,7 @@ mod cluster_info;
 mod config_view;
 mod contexts;
 mod open;
+mod output;
 mod proxy;
 mod services;
 mod status;
@@ -16,9 +17,11 @@ mod url;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use porthole_core::kubeconfig::KubeconfigSources;
+
+use crate::output::Output;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,12 +73,6 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Print the merged kubeconfig like `kubectl config view`, secrets masked.
     View(config_view::ConfigViewArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Table,
-    Json,
 }
 
 impl Cli {

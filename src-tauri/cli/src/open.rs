@@ -13,7 +13,7 @@ use clap::Args;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use super::url::{ContextArgs, ServiceRef, discovery, resolve};
+use crate::url::{ContextArgs, ServiceRef, discovery, resolve};
 use porthole_core::kubeconfig::KubeconfigSources;
 use porthole_core::open::{Launcher, OpenError};
 use porthole_core::proxy::names::context_host;

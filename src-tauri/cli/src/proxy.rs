@@ -61,8 +61,10 @@ pub struct ProxyArgs {
     /// accessible port.
     #[arg(long)]
     pub disable_filter: bool,
-    /// keepalive specifies the keep-alive period for an active network
-    /// connection. Set to 0 to disable keepalive.
+    /// Accepted for compatibility with `kubectl proxy` and ignored (a
+    /// warning says so): kubectl sets TCP keep-alive probes on its upstream
+    /// dials; Porthole pools upstream connections and closes them after
+    /// 90 s idle, and every request has a timeout.
     #[arg(long, default_value = "0", value_parser = parse_duration)]
     pub keepalive: Duration,
     /// If true, enables automatic path appending of the kube context server
@@ -190,7 +192,10 @@ async fn serve(sources: &KubeconfigSources, args: ProxyArgs) -> Result<(), Strin
         }
     };
     if !args.keepalive.is_zero() {
-        tracing::debug!(keepalive = ?args.keepalive, "keepalive is managed by the connection pool");
+        eprintln!(
+            "warning: --keepalive={:?} is ignored: Porthole pools upstream connections (closed after 90 s idle) and times out every request instead",
+            args.keepalive
+        );
     }
     let options = HandlerOptions {
         filter,

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Output;
-use super::url::{ContextArgs, discovery, print_out};
+use crate::output::Output;
+use crate::url::{ContextArgs, discovery, print_out};
 use porthole_core::discovery::{ServiceList, ServiceQuery};
 use porthole_core::kubeconfig::KubeconfigSources;
 use porthole_core::urls::PortAccess;

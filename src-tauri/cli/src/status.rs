@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Output;
+use crate::output::Output;
 use porthole_core::cluster::probe::probe_all;
 use porthole_core::cluster::{ContextStatus, StatusUpdate, client_for_context};
 use porthole_core::kubeconfig::{KubeconfigSources, load_snapshot};

@@ -1,6 +1,7 @@
 //! kubectl proxy's other flags on `portholectl proxy`: `--unix-socket`
 //! (mode 0600), `--www`/`--www-prefix` with `--api-prefix`, and
 //! `--in-cluster` for a sidecar (the pod's service account).
+//! `--keepalive` is accepted and says it is ignored.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::Stdio;
@@ -113,4 +114,45 @@ async fn in_cluster_uses_the_pods_service_account() {
     let all = send(&proxy.addr, &Req::get("/api/v1/namespaces")).await;
     assert_eq!(all.status, 403, "{}", all.text());
     assert!(all.text().contains("viewer"), "{}", all.text());
+}
+
+#[tokio::test]
+async fn keepalive_is_accepted_and_says_it_is_ignored() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portholectl"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig())
+        .args(["proxy", "--context", "porthole-admin", "--port=0"])
+        .arg("--keepalive=30s")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("portholectl starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::time::timeout(
+        Duration::from_secs(30),
+        BufReader::new(stdout).lines().next_line(),
+    )
+    .await
+    .expect("prints where it serves within 30 s")
+    .expect("reads stdout")
+    .expect("a line");
+    assert!(
+        line.starts_with("Starting to serve on 127.0.0.1:"),
+        "{line}"
+    );
+    let stderr = child.stderr.take().expect("stderr");
+    let warning = tokio::time::timeout(
+        Duration::from_secs(10),
+        BufReader::new(stderr).lines().next_line(),
+    )
+    .await
+    .expect("a warning within 10 s")
+    .expect("reads stderr")
+    .expect("a line");
+    assert!(
+        warning.starts_with("warning: --keepalive=30s is ignored:"),
+        "{warning}"
+    );
 }
