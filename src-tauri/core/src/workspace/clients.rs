@@ -84,24 +84,9 @@ pub(super) async fn fingerprint(snapshot: &Snapshot, context: &str) -> u64 {
         .and_then(|c| c.context.as_ref())
         .map(|c| (c.cluster.clone(), c.user.clone().unwrap_or_default()))
         .unwrap_or_default();
-    let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
-    json(ctx.and_then(|c| serde_json::to_value(c).ok())).hash(&mut hasher);
-    json(
-        config
-            .clusters
-            .iter()
-            .find(|c| c.name == cluster)
-            .and_then(|c| serde_json::to_value(c).ok()),
-    )
-    .hash(&mut hasher);
-    json(
-        config
-            .auth_infos
-            .iter()
-            .find(|u| u.name == user)
-            .and_then(|u| serde_json::to_value(u).ok()),
-    )
-    .hash(&mut hasher);
+    entry_json(ctx).hash(&mut hasher);
+    entry_json(config.clusters.iter().find(|c| c.name == cluster)).hash(&mut hasher);
+    entry_json(config.auth_infos.iter().find(|u| u.name == user)).hash(&mut hasher);
     for reference in snapshot.referenced_files() {
         let ours = match reference.list {
             EntryList::Clusters => reference.name == cluster,
@@ -117,6 +102,14 @@ pub(super) async fn fingerprint(snapshot: &Snapshot, context: &str) -> u64 {
         }
     }
     hasher.finish()
+}
+
+/// A kubeconfig entry as JSON text (empty when there is none).
+fn entry_json<T: serde::Serialize>(entry: Option<&T>) -> String {
+    entry
+        .and_then(|e| serde_json::to_value(e).ok())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

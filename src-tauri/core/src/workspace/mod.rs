@@ -392,12 +392,10 @@ impl Workspace {
         context: &str,
         namespace: &str,
     ) -> Result<Vec<String>, WorkspaceError> {
-        let (_, settings) = self
-            .shared
-            .settings
-            .change(async |store| store.add_namespace(context, namespace).await)
-            .await?;
-        Ok(settings.added_namespaces_for(context.trim()).to_vec())
+        self.change_namespaces(context, async |store| {
+            store.add_namespace(context, namespace).await.map(drop)
+        })
+        .await
     }
 
     /// Forgets a namespace added for `context`; returns the ones left.
@@ -406,11 +404,19 @@ impl Workspace {
         context: &str,
         namespace: &str,
     ) -> Result<Vec<String>, WorkspaceError> {
-        let (_, settings) = self
-            .shared
-            .settings
-            .change(async |store| store.remove_namespace(context, namespace).await)
-            .await?;
+        self.change_namespaces(context, async |store| {
+            store.remove_namespace(context, namespace).await.map(drop)
+        })
+        .await
+    }
+
+    /// Changes the namespaces added for `context`; returns them after.
+    async fn change_namespaces(
+        &self,
+        context: &str,
+        change: impl AsyncFnOnce(&mut SettingsStore) -> Result<(), SettingsError>,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let ((), settings) = self.shared.settings.change(change).await?;
         Ok(settings.added_namespaces_for(context.trim()).to_vec())
     }
 
