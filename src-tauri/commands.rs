@@ -4,14 +4,13 @@
 //! records the answer when `PORTHOLE_IPC_RECORD` is set). Payload types are
 //! porthole-core's, exported to TypeScript by ts-rs; none holds a secret.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use porthole_core::cluster::StatusUpdate;
 use porthole_core::kubeconfig::ContextList;
 use porthole_core::proxy::ProxyStatus;
-use porthole_core::settings::{ProxySettings, Settings};
+use porthole_core::settings::{LoopbackError, ProxySettings, Settings, parse_loopback};
 use porthole_core::workspace::Workspace;
 use tauri::{AppHandle, State, WebviewWindow};
 use tauri_plugin_dialog::DialogExt;
@@ -132,24 +131,9 @@ pub async fn set_proxy_settings(ws: Ws<'_>, settings: ProxySettings) -> Answer<S
 }
 
 /// Normalises the address (`[::1]` → `::1`) and refuses one that is not loopback.
-fn loopback(mut settings: ProxySettings) -> Result<ProxySettings, String> {
-    let text = settings.address.trim();
-    let bare = text
-        .strip_prefix('[')
-        .and_then(|a| a.strip_suffix(']'))
-        .unwrap_or(text);
-    match bare.parse::<IpAddr>() {
-        Ok(ip) if ip.is_loopback() => {
-            settings.address = ip.to_string();
-            Ok(settings)
-        }
-        Ok(ip) => Err(format!(
-            "{ip} is not a loopback address: the proxy only listens on this computer (127.0.0.1 or ::1)"
-        )),
-        Err(_) => Err(format!(
-            "{text:?} is not an IP address: use 127.0.0.1 or ::1"
-        )),
-    }
+fn loopback(mut settings: ProxySettings) -> Result<ProxySettings, LoopbackError> {
+    settings.address = parse_loopback(&settings.address)?.to_string();
+    Ok(settings)
 }
 
 fn non_empty<'a>(value: &'a str, what: &str) -> Result<&'a str, String> {
@@ -243,9 +227,9 @@ mod tests {
             Ok("127.0.0.1".into())
         );
         let err = loopback(with("0.0.0.0")).expect_err("not loopback");
-        assert!(err.contains("not a loopback address"), "{err}");
+        assert!(err.to_string().contains("not a loopback address"), "{err}");
         let err = loopback(with("localhost")).expect_err("a name");
-        assert!(err.contains("not an IP address"), "{err}");
+        assert!(err.to_string().contains("not an IP address"), "{err}");
     }
 
     #[test]

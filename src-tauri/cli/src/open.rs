@@ -15,9 +15,8 @@ use tokio::net::TcpStream;
 
 use crate::url::{ContextArgs, ServiceRef, discovery, resolve};
 use porthole_core::kubeconfig::KubeconfigSources;
-use porthole_core::open::{Launcher, OpenError};
+use porthole_core::open::{BrowserCommandOrigin, Launcher, OpenError};
 use porthole_core::proxy::names::context_host;
-use porthole_core::settings::BrowserCommandOrigin;
 
 /// How long the background proxy gets to start listening.
 const PROXY_START: Duration = Duration::from_secs(15);

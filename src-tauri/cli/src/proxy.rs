@@ -2,7 +2,7 @@
 //! defaults, filter and "Starting to serve on" line — with Porthole's
 //! cluster client (every auth method, refresh) and its per-service hosts.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use porthole_core::proxy::filter::{
 use porthole_core::proxy::names::context_label;
 use porthole_core::proxy::www::Www;
 use porthole_core::proxy::{Filter, HandlerOptions, Listen, ProxyServer, Upstream, Upstreams};
+use porthole_core::settings::{LoopbackError, parse_loopback};
 
 /// How long requests in flight get at Ctrl-C.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -177,17 +178,20 @@ async fn serve(sources: &KubeconfigSources, args: ProxyArgs) -> Result<(), Strin
     let listen = match &args.unix_socket {
         Some(path) => Listen::Unix(path.clone()),
         None => {
-            let ip: IpAddr = args
-                .address
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-                .map_err(|_| format!("--address {:?} is not an IP address", args.address))?;
-            if !ip.is_loopback() {
-                eprintln!(
-                    "warning: serving on {ip}: the proxy holds your cluster credentials and is reachable from other machines"
-                );
-            }
+            // Unlike the app's, this proxy may serve other machines, as
+            // kubectl proxy may: with a warning.
+            let ip = match parse_loopback(&args.address) {
+                Ok(ip) => ip,
+                Err(LoopbackError::NotLoopback { ip }) => {
+                    eprintln!(
+                        "warning: serving on {ip}: the proxy holds your cluster credentials and is reachable from other machines"
+                    );
+                    ip
+                }
+                Err(LoopbackError::NotAnIp { .. }) => {
+                    return Err(format!("--address {:?} is not an IP address", args.address));
+                }
+            };
             Listen::Tcp(SocketAddr::new(ip, args.port))
         }
     };

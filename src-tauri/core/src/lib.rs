@@ -8,6 +8,7 @@ pub mod auth;
 mod child;
 pub mod cluster;
 pub mod discovery;
+pub mod dns_label;
 pub mod kubeconfig;
 pub mod open;
 pub mod proxy;

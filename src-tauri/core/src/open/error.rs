@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::settings::BrowserCommandError;
+use super::command::BrowserCommandError;
 
 /// Why a link was not opened, in words the user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 
 use super::OpenError;
-use crate::settings::{BrowserCommandOrigin, browser_argv};
+use super::command::{BrowserCommandOrigin, browser_argv};
 
 /// How a link is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

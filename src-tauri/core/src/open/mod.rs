@@ -1,13 +1,18 @@
 //! Opening things: which links Porthole offered and may open
-//! ([`policy`], [`offered`]), whether to start the proxy or ask first, and
-//! handing a link to the browser ([`launch`]). The app's `open_url` command
-//! and `portholectl open` both go through here.
+//! ([`policy`], [`offered`]), whether to start the proxy or ask first, the
+//! browser command's words ([`command`]) and handing a link to the browser
+//! ([`launch`]). The app's `open_url` command and `portholectl open` both go
+//! through here.
 
+pub mod command;
 mod error;
 pub mod launch;
 pub mod offered;
 pub mod policy;
 
+pub use command::{
+    BROWSER_ENV, BrowserCommandError, BrowserCommandOrigin, browser_argv, split_command,
+};
 pub use error::OpenError;
 pub use launch::Launcher;
 pub use offered::{OfferedLinks, Panel};
@@ -16,9 +21,6 @@ pub use policy::{LinkKind, Step};
 use crate::discovery::OpenOutcome;
 use crate::proxy::ProxyStatus;
 use crate::workspace::Workspace;
-
-/// The environment variable whose browser command beats the setting.
-pub use crate::settings::BROWSER_ENV;
 
 /// Opens a link the page asked for: refused unless Porthole built it or a
 /// view shows it; a Porthole link while the proxy is off starts the proxy

@@ -2,7 +2,7 @@
 //! status the UI and the tray show (where it listens, how many requests,
 //! or why it could not start — a port in use says so and names it).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -14,7 +14,7 @@ use super::filter::{
     DEFAULT_ACCEPT_HOSTS, DEFAULT_ACCEPT_PATHS, DEFAULT_REJECT_METHODS, DEFAULT_REJECT_PATHS,
 };
 use super::{Filter, HandlerOptions, Listen, ProxyError, ProxyServer, Upstreams};
-use crate::settings::ProxySettings;
+use crate::settings::{ProxySettings, parse_loopback};
 
 /// In-flight requests get this long when the proxy is switched off.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -148,17 +148,7 @@ impl ProxyControl {
 
 /// The app's proxy only listens on loopback.
 fn listen_address(settings: &ProxySettings) -> Result<SocketAddr, String> {
-    let ip: IpAddr = settings
-        .address
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .map_err(|_| format!("{:?} is not an IP address", settings.address))?;
-    if !ip.is_loopback() {
-        return Err(format!(
-            "{ip} is not a loopback address: the app's proxy only listens on this computer (127.0.0.1 or ::1)"
-        ));
-    }
+    let ip = parse_loopback(&settings.address).map_err(|e| e.to_string())?;
     Ok(SocketAddr::new(ip, settings.port))
 }
 
@@ -189,5 +179,30 @@ fn options(settings: &ProxySettings) -> HandlerOptions {
         append_server_path: true,
         read_only: settings.read_only,
         service_hosts: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_listens_only_on_a_loopback_address() {
+        let with = |address: &str| ProxySettings {
+            address: address.to_owned(),
+            port: 8123,
+            ..ProxySettings::default()
+        };
+        assert_eq!(
+            listen_address(&with(" [::1] ")),
+            Ok("[::1]:8123".parse().expect("address"))
+        );
+        let err = listen_address(&with("10.1.2.3")).expect_err("not loopback");
+        assert!(
+            err.starts_with("10.1.2.3 is not a loopback address"),
+            "{err}"
+        );
+        let err = listen_address(&with("localhost")).expect_err("a name");
+        assert!(err.contains("not an IP address"), "{err}");
     }
 }

@@ -19,8 +19,10 @@
 
 use std::fmt;
 
+use crate::dns_label::DnsLabel;
+
 /// Longest DNS label.
-const MAX_LABEL: usize = 63;
+const MAX_LABEL: usize = DnsLabel::MAX_LEN;
 /// Hex digits of the hash added to slugged context names.
 const HASH_DIGITS: usize = 6;
 const HTTPS_PREFIX: &str = "https--";
@@ -57,12 +59,7 @@ pub fn context_label(context: &str) -> String {
 
 /// A lowercase DNS label (RFC 1123): what can be used as is.
 pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= MAX_LABEL
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
+    DnsLabel::check(s).is_ok()
 }
 
 /// FNV-1a: stable across Rust versions and platforms (std's hasher is not

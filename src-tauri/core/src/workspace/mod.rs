@@ -1,0 +1,453 @@
+//! The app's model of the user's clusters: the kubeconfig sources (env,
+//! default file, files added in settings, the service account in a pod),
+//! the merged contexts kept live by the file watcher, a client per context,
+//! and a status per context kept fresh by the prober. The desktop shell
+//! holds one [`Workspace`] and forwards its events to the webview; nothing
+//! here knows about windows.
+//!
+//! Everything it hands out is secret-free: context summaries, statuses, the
+//! redacted config view.
+//!
+//! Start-up never waits for the network or the login shell: the first
+//! snapshot is read, then a background task resolves the login shell's
+//! PATH (exec plugins need it), builds the clients and probes them.
+//!
+//! - [`settings_front`]: the settings, held once, changes published.
+//! - [`clients`]: a client per context, kept while its inputs are.
+//! - [`prober`]: the background task that builds clients and probes them.
+//! - [`proxy_switch`]: the app's proxy, run on the saved settings.
+//! - [`discovery_follower`]: discovery and live service lists that follow
+//!   the context's client and the proxy port.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::cluster::probe;
+use crate::cluster::{ClusterClient, ContextStatus, StatusUpdate};
+use crate::discovery::{Discovery, ServiceQuery, ServiceWatch};
+use crate::kubeconfig::view::{InlinedFiles, plan};
+use crate::kubeconfig::{
+    ContextList, KubeconfigSources, Snapshot, ViewError, ViewOptions, Watcher, load_snapshot,
+};
+use crate::proxy::{ProxyControl, ProxyStatus};
+use crate::settings::{ProxySettings, Settings, SettingsError, SettingsStore};
+use crate::shell_path::ResolvedPath;
+
+mod clients;
+mod discovery_follower;
+mod prober;
+mod proxy_switch;
+mod settings_front;
+
+use clients::ClientCache;
+use discovery_follower::DiscoverySource;
+use proxy_switch::WorkspaceUpstreams;
+use settings_front::SettingsFront;
+
+/// What changed, for the UI.
+#[derive(Debug, Clone)]
+pub enum WorkspaceEvent {
+    /// The merged contexts changed (a file was edited, added, removed).
+    ContextsChanged(ContextList),
+    /// One context's status changed.
+    Status(StatusUpdate),
+    /// The proxy started, stopped, failed, or counted more requests.
+    Proxy(ProxyStatus),
+}
+
+/// Why a workspace operation failed, in words the user can act on.
+#[derive(Debug, Error)]
+pub enum WorkspaceError {
+    #[error("no context named {0:?} in the kubeconfig")]
+    UnknownContext(String),
+    #[error(transparent)]
+    View(#[from] ViewError),
+    #[error("the config view could not be written: {0}")]
+    Encode(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Watch(#[from] crate::kubeconfig::WatchError),
+}
+
+/// How to start.
+#[derive(Debug, Clone)]
+pub struct WorkspaceOptions {
+    /// Use exactly these sources instead of `$KUBECONFIG`/`~/.kube/config`
+    /// (files added in settings still come after them).
+    pub sources: Option<KubeconfigSources>,
+    /// Where the settings file is; default: the platform's config dir.
+    pub settings_path: Option<PathBuf>,
+    /// How long one context's probe may take, everything included.
+    pub probe_timeout: Duration,
+    /// Probe every context again this often (a cluster may go down).
+    pub reprobe_every: Option<Duration>,
+    /// Ask the login shell for its PATH at start (off in tests that must
+    /// not depend on the machine's shell profile).
+    pub login_shell_path: bool,
+    /// The shell to ask; default: the user's login shell (`$SHELL`).
+    pub login_shell: Option<PathBuf>,
+    /// Start the proxy at once when the settings say so (off in tests that
+    /// must not take port 8001).
+    pub proxy_autostart: bool,
+}
+
+impl Default for WorkspaceOptions {
+    fn default() -> Self {
+        Self {
+            sources: None,
+            settings_path: None,
+            probe_timeout: probe::DEFAULT_TIMEOUT,
+            reprobe_every: Some(Duration::from_secs(30)),
+            login_shell_path: true,
+            login_shell: None,
+            proxy_autostart: true,
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct Workspace {
+    shared: Arc<Shared>,
+    live: Live,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+/// How snapshots are kept current.
+enum Live {
+    Watched(Watcher),
+    /// Without file watching: reloads happen when asked for.
+    Manual {
+        sources: Mutex<KubeconfigSources>,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+    },
+}
+
+impl Live {
+    async fn reload(&self) {
+        match self {
+            Self::Watched(watcher) => watcher.reload_and_wait().await,
+            Self::Manual { sources, snapshots } => {
+                let current = lock(sources).clone();
+                let previous = snapshots.borrow().generation;
+                let mut next = load_snapshot(&current).await;
+                next.generation = previous + 1;
+                snapshots.send_replace(Arc::new(next));
+            }
+        }
+    }
+
+    async fn set_sources(&self, next: KubeconfigSources) {
+        match self {
+            Self::Watched(watcher) => watcher.set_sources_and_wait(next).await,
+            Self::Manual { sources, .. } => {
+                *lock(sources) = next;
+                self.reload().await;
+            }
+        }
+    }
+}
+
+/// What the workspace's parts share with its background tasks.
+struct Shared {
+    options: WorkspaceOptions,
+    /// The latest snapshot, straight from the watcher: readers never see
+    /// an older one than what was just published.
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    statuses: Mutex<BTreeMap<String, ContextStatus>>,
+    clients: ClientCache,
+    settings: SettingsFront,
+    /// The login shell's PATH, once resolved.
+    path: watch::Sender<Option<Arc<ResolvedPath>>>,
+    events: broadcast::Sender<WorkspaceEvent>,
+    /// Rebuild clients and probe now (settings changed, user reloaded).
+    kick: Notify,
+    /// Probe rounds; results of an older round are dropped.
+    round: AtomicU64,
+    proxy: ProxyControl,
+}
+
+impl Shared {
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+}
+
+impl Workspace {
+    /// Reads the kubeconfig and settings, starts watching, and starts the
+    /// background task that resolves PATH and probes. Returns at once.
+    pub async fn start(options: WorkspaceOptions) -> Arc<Self> {
+        let settings_path = options
+            .settings_path
+            .clone()
+            .or_else(|| SettingsStore::default_path().ok())
+            .unwrap_or_else(|| PathBuf::from("porthole-settings.json"));
+        let store = SettingsStore::load_or_default(settings_path).await;
+        let sources = sources_for(&options, store.settings());
+        let (live, snapshots) = match Watcher::start(sources.clone()).await {
+            Ok((watcher, snapshots)) => (Live::Watched(watcher), snapshots),
+            Err(e) => {
+                // No inotify (its limits reached): reload on demand only.
+                tracing::warn!(error = %e, "kubeconfig files will not be watched; use Reload");
+                let (tx, rx) = watch::channel(Arc::new(load_snapshot(&sources).await));
+                (
+                    Live::Manual {
+                        sources: Mutex::new(sources),
+                        snapshots: tx,
+                    },
+                    rx,
+                )
+            }
+        };
+        let (events, _) = broadcast::channel(1024);
+        let (path, _) = watch::channel(None);
+        let shared = Arc::new_cyclic(|weak| Shared {
+            proxy: ProxyControl::new(Arc::new(WorkspaceUpstreams(weak.clone()))),
+            options,
+            snapshot: snapshots.clone(),
+            statuses: Mutex::new(BTreeMap::new()),
+            clients: ClientCache::new(),
+            settings: SettingsFront::new(store),
+            path,
+            events,
+            kick: Notify::new(),
+            round: AtomicU64::new(0),
+        });
+        shared.mark_checking();
+        proxy_switch::autostart(&shared).await;
+        tokio::spawn(proxy_switch::count_requests(Arc::downgrade(&shared)));
+        let driver = tokio::spawn(prober::drive(shared.clone(), snapshots));
+        Arc::new(Self {
+            shared,
+            live,
+            driver,
+        })
+    }
+
+    /// The merged contexts and what became of each file, as of now.
+    pub fn contexts(&self) -> ContextList {
+        self.shared.snapshot().list.clone()
+    }
+
+    /// The latest snapshot (merged config and context list).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.shared.snapshot()
+    }
+
+    /// The latest status of every context.
+    pub fn statuses(&self) -> Vec<StatusUpdate> {
+        lock(&self.shared.statuses)
+            .iter()
+            .map(|(context, status)| StatusUpdate {
+                context: context.clone(),
+                status: status.clone(),
+            })
+            .collect()
+    }
+
+    /// The client of `context`, once built (for the proxy and discovery).
+    pub fn client(&self, context: &str) -> Option<ClusterClient> {
+        self.shared.clients.get(context)
+    }
+
+    /// Events from now on. A receiver that lags should re-read
+    /// [`Self::contexts`] and [`Self::statuses`].
+    pub fn subscribe(&self) -> broadcast::Receiver<WorkspaceEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Re-reads the kubeconfig now and probes every context again.
+    pub async fn reload(&self) -> ContextList {
+        self.live.reload().await;
+        self.shared.kick.notify_one();
+        self.contexts()
+    }
+
+    /// `kubectl config view --minify --context NAME` as YAML, secrets
+    /// masked. Built from the live snapshot, so a broken file elsewhere
+    /// does not hide it.
+    pub async fn config_view_yaml(&self, context: &str) -> Result<String, WorkspaceError> {
+        let snapshot = self.shared.snapshot();
+        if !snapshot.list.contexts.iter().any(|c| c.name == context) {
+            return Err(WorkspaceError::UnknownContext(context.to_owned()));
+        }
+        let options = ViewOptions {
+            minify: true,
+            flatten: false,
+            raw: false,
+            context: Some(context.to_owned()),
+        };
+        let view = plan(&snapshot.merged, &options)?.render(&InlinedFiles::default())?;
+        view.to_yaml()
+            .map_err(|e| WorkspaceError::Encode(e.to_string()))
+    }
+
+    /// Porthole's settings as of now.
+    pub fn settings(&self) -> Settings {
+        self.shared.settings.now()
+    }
+
+    /// Why the settings file could not be used, when it could not.
+    pub async fn settings_problem(&self) -> Option<String> {
+        self.shared.settings.load_problem().await
+    }
+
+    /// Adds a kubeconfig file (remembered in settings, never copied).
+    pub async fn add_kubeconfig(&self, path: &str) -> Result<Settings, WorkspaceError> {
+        self.change_sources(async |store| store.add_kubeconfig(path).await.map(drop))
+            .await
+    }
+
+    /// Forgets a kubeconfig file added in the app (the file is untouched).
+    pub async fn remove_kubeconfig(&self, path: &str) -> Result<Settings, WorkspaceError> {
+        self.change_sources(async |store| store.remove_kubeconfig(path).await.map(drop))
+            .await
+    }
+
+    /// Changes the added kubeconfig files, then watches the sources they
+    /// make. The sources are set before the settings are let go of, so two
+    /// changes at once cannot leave the older sources watched.
+    async fn change_sources(
+        &self,
+        change: impl AsyncFnOnce(&mut SettingsStore) -> Result<(), SettingsError>,
+    ) -> Result<Settings, WorkspaceError> {
+        let ((), settings) = self
+            .shared
+            .settings
+            .change(async |store| {
+                change(store).await?;
+                self.live
+                    .set_sources(sources_for(&self.shared.options, store.settings()))
+                    .await;
+                Ok(())
+            })
+            .await?;
+        Ok(settings)
+    }
+
+    /// The proxy's status as of now.
+    pub fn proxy_status(&self) -> ProxyStatus {
+        self.shared.proxy.status()
+    }
+
+    /// Starts the proxy with the saved settings.
+    pub async fn start_proxy(&self) -> ProxyStatus {
+        self.shared.start_proxy().await
+    }
+
+    /// Stops the proxy (requests in flight get a moment to finish).
+    pub async fn stop_proxy(&self) -> ProxyStatus {
+        self.shared.stop_proxy().await
+    }
+
+    /// Saves the proxy settings; a running proxy restarts with them when
+    /// they change how it serves (address, port, read-only, exec).
+    pub async fn set_proxy_settings(
+        &self,
+        proxy: ProxySettings,
+    ) -> Result<Settings, WorkspaceError> {
+        Ok(self.shared.set_proxy_settings(proxy).await?)
+    }
+
+    /// One-shot discovery of `context` (namespaces, a service's details,
+    /// nodes, pods, cluster-info) with its current client, Porthole URLs
+    /// for the proxy port in the settings. `None` until the context's
+    /// client is built (or when it cannot be: see its status).
+    pub fn discovery(&self, context: &str) -> Option<Discovery> {
+        self.shared.current(context).map(|(_, d)| d)
+    }
+
+    /// The live service list of `context` for `query`. Updates come from
+    /// [`crate::discovery::ServiceWatch::recv`] (a `reset` with the whole
+    /// list first, then batched changes); the shell forwards them as
+    /// events. The watch follows the context: when its client is rebuilt
+    /// (kubeconfig edited) or the proxy port changes, it starts over with a
+    /// new `reset`. Drop the watch when the context or namespace leaves the
+    /// screen: that closes its apiserver watches.
+    pub fn watch_services(&self, context: &str, query: ServiceQuery) -> ServiceWatch {
+        discovery_follower::watch_services(&self.shared, context, query)
+    }
+
+    /// Sets the command that opens services in the browser (empty: the
+    /// system's default browser).
+    pub async fn set_browser_command(&self, command: String) -> Result<Settings, WorkspaceError> {
+        let ((), settings) = self
+            .shared
+            .settings
+            .change(async |store| store.set_browser_command(command).await)
+            .await?;
+        Ok(settings)
+    }
+
+    /// Remembers a namespace added by hand for `context` (a DNS-1123
+    /// label); returns the context's added namespaces.
+    pub async fn add_namespace(
+        &self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        self.change_namespaces(context, async |store| {
+            store.add_namespace(context, namespace).await.map(drop)
+        })
+        .await
+    }
+
+    /// Forgets a namespace added for `context`; returns the ones left.
+    pub async fn remove_namespace(
+        &self,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        self.change_namespaces(context, async |store| {
+            store.remove_namespace(context, namespace).await.map(drop)
+        })
+        .await
+    }
+
+    /// Changes the namespaces added for `context`; returns them after.
+    async fn change_namespaces(
+        &self,
+        context: &str,
+        change: impl AsyncFnOnce(&mut SettingsStore) -> Result<(), SettingsError>,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let ((), settings) = self.shared.settings.change(change).await?;
+        Ok(settings.added_namespaces_for(context.trim()).to_vec())
+    }
+
+    /// Sets the extra directories searched for exec plugins; clients are
+    /// rebuilt and probed again with the new search path.
+    pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {
+        let ((), settings) = self
+            .shared
+            .settings
+            .change(async |store| store.set_extra_path_dirs(dirs).await)
+            .await?;
+        self.shared.kick.notify_one();
+        Ok(settings)
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+fn sources_for(options: &WorkspaceOptions, settings: &Settings) -> KubeconfigSources {
+    match &options.sources {
+        Some(sources) => sources
+            .clone()
+            .with_added(settings.kubeconfigs.iter().map(PathBuf::from)),
+        None => KubeconfigSources::for_app(settings),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
