@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use super::lock;
+use super::lock::lock;
 use crate::cluster::ClusterClient;
 use crate::kubeconfig::{EntryList, Snapshot};
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
-use super::Shared;
+use super::shared::Shared;
 use crate::discovery::{Discovery, ServiceQuery, ServiceWatch};
 use crate::settings::Settings;
 

@@ -18,18 +18,18 @@
 //! - [`proxy_switch`]: the app's proxy, run on the saved settings.
 //! - [`discovery_follower`]: discovery and live service lists that follow
 //!   the context's client and the proxy port.
+//! - `events`, `options`, `shared`, `lock`: what the parts share, kept out
+//!   of this file so they depend on it one way.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 use tokio::sync::{Notify, broadcast, watch};
 
-use crate::cluster::probe;
-use crate::cluster::{ClusterClient, ContextStatus, StatusUpdate};
+use crate::cluster::{ClusterClient, StatusUpdate};
 use crate::discovery::{Discovery, ServiceQuery, ServiceWatch};
 use crate::kubeconfig::view::{InlinedFiles, plan};
 use crate::kubeconfig::{
@@ -37,29 +37,26 @@ use crate::kubeconfig::{
 };
 use crate::proxy::{ProxyControl, ProxyStatus};
 use crate::settings::{ProxySettings, Settings, SettingsError, SettingsStore};
-use crate::shell_path::ResolvedPath;
 
 mod clients;
 mod discovery_follower;
+mod events;
+mod lock;
+mod options;
 mod prober;
 mod proxy_switch;
 mod settings_front;
+mod shared;
 
 use clients::ClientCache;
 use discovery_follower::DiscoverySource;
 use proxy_switch::WorkspaceUpstreams;
 use settings_front::SettingsFront;
 
-/// What changed, for the UI.
-#[derive(Debug, Clone)]
-pub enum WorkspaceEvent {
-    /// The merged contexts changed (a file was edited, added, removed).
-    ContextsChanged(ContextList),
-    /// One context's status changed.
-    Status(StatusUpdate),
-    /// The proxy started, stopped, failed, or counted more requests.
-    Proxy(ProxyStatus),
-}
+pub use events::WorkspaceEvent;
+use lock::lock;
+pub use options::WorkspaceOptions;
+use shared::Shared;
 
 /// Why a workspace operation failed, in words the user can act on.
 #[derive(Debug, Error)]
@@ -74,42 +71,6 @@ pub enum WorkspaceError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Watch(#[from] crate::kubeconfig::WatchError),
-}
-
-/// How to start.
-#[derive(Debug, Clone)]
-pub struct WorkspaceOptions {
-    /// Use exactly these sources instead of `$KUBECONFIG`/`~/.kube/config`
-    /// (files added in settings still come after them).
-    pub sources: Option<KubeconfigSources>,
-    /// Where the settings file is; default: the platform's config dir.
-    pub settings_path: Option<PathBuf>,
-    /// How long one context's probe may take, everything included.
-    pub probe_timeout: Duration,
-    /// Probe every context again this often (a cluster may go down).
-    pub reprobe_every: Option<Duration>,
-    /// Ask the login shell for its PATH at start (off in tests that must
-    /// not depend on the machine's shell profile).
-    pub login_shell_path: bool,
-    /// The shell to ask; default: the user's login shell (`$SHELL`).
-    pub login_shell: Option<PathBuf>,
-    /// Start the proxy at once when the settings say so (off in tests that
-    /// must not take port 8001).
-    pub proxy_autostart: bool,
-}
-
-impl Default for WorkspaceOptions {
-    fn default() -> Self {
-        Self {
-            sources: None,
-            settings_path: None,
-            probe_timeout: probe::DEFAULT_TIMEOUT,
-            reprobe_every: Some(Duration::from_secs(30)),
-            login_shell_path: true,
-            login_shell: None,
-            proxy_autostart: true,
-        }
-    }
 }
 
 /// See the module documentation.
@@ -151,31 +112,6 @@ impl Live {
                 self.reload().await;
             }
         }
-    }
-}
-
-/// What the workspace's parts share with its background tasks.
-struct Shared {
-    options: WorkspaceOptions,
-    /// The latest snapshot, straight from the watcher: readers never see
-    /// an older one than what was just published.
-    snapshot: watch::Receiver<Arc<Snapshot>>,
-    statuses: Mutex<BTreeMap<String, ContextStatus>>,
-    clients: ClientCache,
-    settings: SettingsFront,
-    /// The login shell's PATH, once resolved.
-    path: watch::Sender<Option<Arc<ResolvedPath>>>,
-    events: broadcast::Sender<WorkspaceEvent>,
-    /// Rebuild clients and probe now (settings changed, user reloaded).
-    kick: Notify,
-    /// Probe rounds; results of an older round are dropped.
-    round: AtomicU64,
-    proxy: ProxyControl,
-}
-
-impl Shared {
-    fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.borrow().clone()
     }
 }
 
@@ -446,8 +382,4 @@ fn sources_for(options: &WorkspaceOptions, settings: &Settings) -> KubeconfigSou
             .with_added(settings.kubeconfigs.iter().map(PathBuf::from)),
         None => KubeconfigSources::for_app(settings),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::clients::{fingerprint, reusable};
-use super::{Shared, WorkspaceEvent, lock};
+use super::events::WorkspaceEvent;
+use super::lock::lock;
+use super::shared::Shared;
 use crate::cluster::probe::probe_all;
 use crate::cluster::{ClientEnv, ClusterClient, ClusterProblem, ContextStatus, client_for_context};
 use crate::kubeconfig::Snapshot;

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::{Shared, WorkspaceEvent};
+use super::events::WorkspaceEvent;
+use super::shared::Shared;
 use crate::proxy::names::context_label;
 use crate::proxy::{ProxyStatus, Upstream, Upstreams};
 use crate::settings::{ProxySettings, Settings, SettingsError};

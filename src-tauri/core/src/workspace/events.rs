@@ -1,0 +1,16 @@
+//! What the workspace tells the UI.
+
+use crate::cluster::StatusUpdate;
+use crate::kubeconfig::ContextList;
+use crate::proxy::ProxyStatus;
+
+/// What changed, for the UI.
+#[derive(Debug, Clone)]
+pub enum WorkspaceEvent {
+    /// The merged contexts changed (a file was edited, added, removed).
+    ContextsChanged(ContextList),
+    /// One context's status changed.
+    Status(StatusUpdate),
+    /// The proxy started, stopped, failed, or counted more requests.
+    Proxy(ProxyStatus),
+}
