@@ -23,6 +23,7 @@ pub mod respond;
 pub mod rewrite;
 pub mod route;
 pub mod server;
+mod service_answer;
 pub mod www;
 
 pub use control::{ProxyControl, ProxyStatus};
