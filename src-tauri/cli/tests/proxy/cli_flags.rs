@@ -28,15 +28,7 @@ async fn a_unix_socket_is_owner_only_and_serves_the_api() {
         .kill_on_drop(true)
         .spawn()
         .expect("portholectl starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let line = tokio::time::timeout(
-        Duration::from_secs(30),
-        BufReader::new(stdout).lines().next_line(),
-    )
-    .await
-    .expect("prints where it serves within 30 s")
-    .expect("reads stdout")
-    .expect("a line");
+    let line = first_line(child.stdout.take().expect("stdout"), 30, "where it serves").await;
     assert_eq!(line, format!("Starting to serve on {}", socket.display()));
     let mode = std::fs::metadata(&socket)
         .expect("socket exists")
@@ -129,30 +121,26 @@ async fn keepalive_is_accepted_and_says_it_is_ignored() {
         .kill_on_drop(true)
         .spawn()
         .expect("portholectl starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let line = tokio::time::timeout(
-        Duration::from_secs(30),
-        BufReader::new(stdout).lines().next_line(),
-    )
-    .await
-    .expect("prints where it serves within 30 s")
-    .expect("reads stdout")
-    .expect("a line");
+    let line = first_line(child.stdout.take().expect("stdout"), 30, "where it serves").await;
     assert!(
         line.starts_with("Starting to serve on 127.0.0.1:"),
         "{line}"
     );
-    let stderr = child.stderr.take().expect("stderr");
-    let warning = tokio::time::timeout(
-        Duration::from_secs(10),
-        BufReader::new(stderr).lines().next_line(),
-    )
-    .await
-    .expect("a warning within 10 s")
-    .expect("reads stderr")
-    .expect("a line");
+    let warning = first_line(child.stderr.take().expect("stderr"), 10, "a warning").await;
     assert!(
         warning.starts_with("warning: --keepalive=30s is ignored:"),
         "{warning}"
     );
+}
+
+/// The first line of a child's output, within `seconds`.
+async fn first_line(output: impl tokio::io::AsyncRead + Unpin, seconds: u64, what: &str) -> String {
+    tokio::time::timeout(
+        Duration::from_secs(seconds),
+        BufReader::new(output).lines().next_line(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{what} within {seconds} s"))
+    .expect("reads the output")
+    .unwrap_or_else(|| panic!("{what}: the output ended"))
 }

@@ -410,6 +410,8 @@ mod tests {
         let rows = rows_of(vec![x, y, z]);
         let order = |sort, descending| names(&rows.rows(&query("", sort, descending)));
         assert_eq!(order(SortKey::ClusterIp, false), ["a/y", "b/x", "a/z"]);
+        // Descending is the same order reversed (the table's second click).
+        assert_eq!(order(SortKey::ClusterIp, true), ["a/z", "b/x", "a/y"]);
         assert_eq!(order(SortKey::Ports, false), ["a/z", "a/y", "b/x"]);
         assert_eq!(order(SortKey::Endpoints, true), ["b/x", "a/y", "a/z"]);
         assert_eq!(order(SortKey::Namespace, false), ["a/y", "a/z", "b/x"]);
