@@ -134,20 +134,13 @@ pub async fn watch_services(
     ws: Ws<'_>,
     services: Svc<'_>,
     context: String,
-    mut query: ServiceQuery,
+    query: ServiceQuery,
     on_update: Channel<ServiceListNotice>,
 ) -> Answer<u64> {
     answer!(async {
         let context = context.trim().to_owned();
         if context.is_empty() {
             return Err("no context name given".into());
-        }
-        // The namespaces added in settings count even when the page has not
-        // read them yet.
-        for ns in ws.settings().added_namespaces_for(&context) {
-            if !query.added_namespaces.contains(ns) {
-                query.added_namespaces.push(ns.clone());
-            }
         }
         // The old watch ends before the new one starts.
         services.replace_watch(window.label(), None);

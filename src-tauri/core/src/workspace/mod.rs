@@ -305,8 +305,15 @@ impl Workspace {
     /// events. The watch follows the context: when its client is rebuilt
     /// (kubeconfig edited) or the proxy port changes, it starts over with a
     /// new `reset`. Drop the watch when the context or namespace leaves the
-    /// screen: that closes its apiserver watches.
-    pub fn watch_services(&self, context: &str, query: ServiceQuery) -> ServiceWatch {
+    /// screen: that closes its apiserver watches. The namespaces added by
+    /// hand for the context in settings are watched too, even when the
+    /// query does not name them yet.
+    pub fn watch_services(&self, context: &str, mut query: ServiceQuery) -> ServiceWatch {
+        for ns in self.settings().added_namespaces_for(context) {
+            if !query.added_namespaces.contains(ns) {
+                query.added_namespaces.push(ns.clone());
+            }
+        }
         discovery_follower::watch_services(&self.shared, context, query)
     }
 
