@@ -185,7 +185,7 @@ FIXTURE_SUMS = $(TARGET_DIR)/fixture-checksums.sha256
 test-rust: ui e2e-tools control-plane
 	cargo test --workspace --no-run
 	@mkdir -p $(TARGET_DIR) && find $(FIXTURE_DIRS) -type f -print0 | sort -z | xargs -0 sha256sum > $(FIXTURE_SUMS)
-	$(GUI_ENV) $(TARGET_DIR)/debug/porthole-cluster run -- cargo test --workspace
+	$(GUI_ENV) $(TARGET_DIR)/debug/porthole-cluster run -- cargo test --workspace --no-fail-fast
 	@sha256sum --quiet --strict -c $(FIXTURE_SUMS) || { echo "a fixture kubeconfig or a file it references was modified by the suite" >&2; exit 1; }
 	@echo "fixtures: $$(wc -l < $(FIXTURE_SUMS)) kubeconfig and referenced files unchanged by the suite"
 

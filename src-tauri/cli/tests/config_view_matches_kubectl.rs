@@ -16,7 +16,7 @@ use std::process::Command;
 use serde_json::Value;
 
 fn zoo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubeconfig-zoo")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/kubeconfig-zoo")
 }
 
 /// Every fake secret in the zoo contains this.
