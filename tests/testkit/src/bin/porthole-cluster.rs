@@ -189,10 +189,7 @@ fn main() -> ExitCode {
                 watch_stdin,
                 backends_bin,
                 plugin_bin: std::env::current_exe().unwrap_or_else(|_| "porthole-cluster".into()),
-                k8s: bins::ControlPlaneBins {
-                    kube_apiserver: k8s_bin_dir.join("kube-apiserver"),
-                    etcd: k8s_bin_dir.join("etcd"),
-                },
+                k8s: bins::ControlPlaneBins::in_dir(&k8s_bin_dir),
                 crash_report,
             };
             supervise(opts)
