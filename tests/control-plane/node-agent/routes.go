@@ -71,14 +71,24 @@ func (d podDialer) PortForward(ctx context.Context, _ string, _ string, port int
 	return err
 }
 
-func (a *agent) exec(w http.ResponseWriter, r *http.Request) {
+// remoteCommand resolves the container and the stream options of an exec
+// or attach request, answering the request itself when either is wrong.
+func (a *agent) remoteCommand(w http.ResponseWriter, r *http.Request) (Pod, string, *remotecommand.Options, bool) {
 	p, c, ok := a.container(w, r)
 	if !ok {
-		return
+		return p, c, nil, false
 	}
 	opts, err := remotecommand.NewOptions(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return p, c, nil, false
+	}
+	return p, c, opts, true
+}
+
+func (a *agent) exec(w http.ResponseWriter, r *http.Request) {
+	p, c, opts, ok := a.remoteCommand(w, r)
+	if !ok {
 		return
 	}
 	cmd := r.URL.Query()["command"]
@@ -117,13 +127,8 @@ func (processRunner) ExecInContainer(ctx context.Context, _ string, _ string, _ 
 }
 
 func (a *agent) attach(w http.ResponseWriter, r *http.Request) {
-	p, c, ok := a.container(w, r)
+	p, c, opts, ok := a.remoteCommand(w, r)
 	if !ok {
-		return
-	}
-	opts, err := remotecommand.NewOptions(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	remotecommand.ServeAttach(w, r, logAttacher{path: p.Containers[c]}, p.Name, r.PathValue("uid"), c, opts,

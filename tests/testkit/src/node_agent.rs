@@ -34,6 +34,15 @@ pub struct AgentPod {
     pub container: String,
 }
 
+/// What the agent runs as and for.
+pub struct Spec<'a> {
+    /// The `porthole-node-agent` binary.
+    pub bin: &'a Path,
+    /// The Nodes' InternalIPs (inside the namespace): where it listens.
+    pub node_ips: &'a [Ipv4Addr],
+    pub pods: &'a [AgentPod],
+}
+
 pub struct NodeAgent {
     pub proc: Proc,
     pub info: NodeAgentInfo,
@@ -70,14 +79,17 @@ pub fn append_log_line(path: &Path, text: &str) -> Result<()> {
 /// certificate, and waits until every address accepts connections.
 pub async fn start(
     ip: &Path,
-    bin: &Path,
     ns: &Netns,
-    node_ips: &[Ipv4Addr],
-    pods: &[AgentPod],
+    spec: &Spec<'_>,
     pki: &Pki,
     dir: &Path,
     logs: &Path,
 ) -> Result<NodeAgent> {
+    let Spec {
+        bin,
+        node_ips,
+        pods,
+    } = *spec;
     let pki_dir = dir.join("pki");
     let names: Vec<String> = node_ips.iter().map(ToString::to_string).collect();
     let serving = pki.server_cert("porthole-node-agent", &names)?;

@@ -193,18 +193,14 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
     let t = Instant::now();
     let node_ips: Vec<_> = NODE_HOSTS.iter().map(|h| ns.ip(*h)).collect();
     let agent_pods = agent_pods(&ns);
+    let agent = node_agent::Spec {
+        bin: &opts.k8s.node_agent,
+        node_ips: &node_ips,
+        pods: &agent_pods,
+    };
     let (b, a, e) = tokio::join!(
         backends::start(&ip, &opts.backends_bin, &ns, dir, &logs),
-        node_agent::start(
-            &ip,
-            &opts.k8s.node_agent,
-            &ns,
-            &node_ips,
-            &agent_pods,
-            &pki,
-            dir,
-            &logs
-        ),
+        node_agent::start(&ip, &ns, &agent, &pki, dir, &logs),
         etcd::start(&opts.k8s.etcd, dir, &logs),
     );
     if let Ok(b) = b.as_ref() {

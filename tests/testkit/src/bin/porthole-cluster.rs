@@ -469,7 +469,7 @@ fn status(dir: &Path, json: bool) -> Result<ExitCode> {
         println!("  kubeconfig: {}", st.kubeconfig.display());
         for (name, pid, kib) in &rss {
             let mem = kib.map_or("not running".into(), |k| format!("{} MiB RSS", k / 1024));
-            println!("  {name:<18} pid {pid:<8} {mem}");
+            println!("  {name:<19} pid {pid:<8} {mem}");
         }
         println!("  total RSS: {} MiB", total / 1024);
         let timings: Vec<String> = st

@@ -276,3 +276,32 @@ fn logs_honour_tail_timestamps_since_and_previous() {
         "--previous: {err}"
     );
 }
+
+#[test]
+fn attach_streams_what_the_container_writes_over_websocket_and_spdy() {
+    let log = cluster().state.pod_log("team-a", "echo-0", "echo");
+    for (transport, env) in TRANSPORTS {
+        let mut attached =
+            Streaming::start(kubectl_with(env, &["attach", "-n", "team-a", "echo-0"]));
+        // Attach shows only what is written after it connected: write until
+        // a line arrives.
+        let marker = unique("written-while-attached");
+        let (tx, rx) = mpsc::channel::<()>();
+        let writer = {
+            let log = log.clone();
+            let marker = marker.clone();
+            std::thread::spawn(move || {
+                while rx.recv_timeout(Duration::from_millis(200)).is_err() {
+                    append_log_line(&log, &marker).expect("appending to the container log");
+                }
+            })
+        };
+        attached.wait_for(
+            &format!("{marker} ({transport})"),
+            Duration::from_secs(20),
+            |l| l == marker,
+        );
+        let _ = tx.send(());
+        writer.join().expect("writer thread");
+    }
+}
