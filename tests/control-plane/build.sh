@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from the wrapper Go modules next to this
-# script into a cache outside the checkout and prints that directory.
+# Builds kube-apiserver, etcd and porthole-node-agent (the test stand-in for
+# the kubelet) from the Go modules next to this script into a cache outside
+# the checkout and prints that directory.
 #
 #   dir="$(tests/control-plane/build.sh)"   # stdout: the directory, nothing else
 #   "$dir/kube-apiserver" --version         # Kubernetes v1.37.2
 #   "$dir/etcd" --version                   # etcd Version: 3.6.16
+#   "$dir/porthole-node-agent" --version    # ... Kubernetes v1.37.2
 #
 # Skips the build when the cached binaries were built from exactly the current
 # versions.env + go.mod + go.sum (recorded in per-binary stamp files).
@@ -44,6 +46,8 @@ stamp_for() {
   {
     printf '%s\n' "$RECIPE"
     cat "$CONTROL_PLANE_DIR/versions.env" "$1/go.mod" "$1/go.sum"
+    # Modules with their own sources (the node agent): those too.
+    find "$1" -maxdepth 1 -name '*.go' -print0 | sort -z | xargs -0 -r cat
   } | sha256sum | awk '{ print $1 }'
 }
 
@@ -56,9 +60,11 @@ is_fresh() {
 
 KUBE_MOD="$CONTROL_PLANE_DIR/kube-apiserver"
 ETCD_MOD="$CONTROL_PLANE_DIR/etcd"
+AGENT_MOD="$CONTROL_PLANE_DIR/node-agent"
 
-if is_fresh kube-apiserver "$KUBE_MOD" && is_fresh etcd "$ETCD_MOD"; then
-  log "cached kube-apiserver $KUBERNETES_VERSION + etcd $ETCD_VERSION are up to date in $OUT_DIR"
+if is_fresh kube-apiserver "$KUBE_MOD" && is_fresh etcd "$ETCD_MOD" \
+    && is_fresh porthole-node-agent "$AGENT_MOD"; then
+  log "cached kube-apiserver $KUBERNETES_VERSION + etcd $ETCD_VERSION + node agent are up to date in $OUT_DIR"
   printf '%s\n' "$OUT_DIR" >&3
   exit 0
 fi
@@ -140,5 +146,12 @@ build_one kube-apiserver "$KUBE_MOD" k8s.io/kubernetes/cmd/kube-apiserver \
 build_one etcd "$ETCD_MOD" go.etcd.io/etcd/server/v3 \
   "etcd Version: ${ETCD_VERSION#v}" \
   "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=not-built-from-git"
+
+# --- porthole-node-agent ----------------------------------------------------
+# The test stand-in for the kubelet (node-agent/main.go): its sources are part
+# of what decides whether the cached binary is fresh.
+build_one porthole-node-agent "$AGENT_MOD" . \
+  "a stand-in for the kubelet, not a kubelet) Kubernetes $KUBERNETES_VERSION" \
+  "-s -w -X main.version=$KUBERNETES_VERSION"
 
 printf '%s\n' "$OUT_DIR" >&3

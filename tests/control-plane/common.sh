@@ -80,6 +80,11 @@ check_modules() {
 $bad
 $fix"
 
+  local amod="$CONTROL_PLANE_DIR/node-agent/go.mod"
+  [[ -r "$amod" && -r "${amod%.mod}.sum" ]] || die "missing $amod or its go.sum. $fix"
+  got="$(gomod_require_version "$amod" k8s.io/cri-streaming)"
+  [[ "$got" == "$K8S_STAGING_VERSION" ]] || die "version mismatch: versions.env says KUBERNETES_VERSION=$KUBERNETES_VERSION but $amod requires k8s.io/cri-streaming '${got:-<none>}' (want $K8S_STAGING_VERSION). $fix"
+
   got="$(gomod_require_version "$emod" go.etcd.io/etcd/server/v3)"
   [[ "$got" == "$ETCD_VERSION" ]] || die "version mismatch: versions.env says ETCD_VERSION=$ETCD_VERSION but $emod requires go.etcd.io/etcd/server/v3 '${got:-<none>}'. $fix"
 }

@@ -64,5 +64,18 @@ rm -f "$CONTROL_PLANE_DIR/etcd/go.sum"
 log "go mod tidy (etcd)"
 (cd "$CONTROL_PLANE_DIR/etcd" && go mod tidy)
 
+# --- porthole-node-agent ----------------------------------------------------
+# The kubelet's streaming packages (k8s.io/cri-streaming, a staging module)
+# at the release's v0.Y.Z; main.go etc. are hand-written and kept.
+amod="$CONTROL_PLANE_DIR/node-agent/go.mod"
+{
+  printf '%s\n\nmodule porthole.test/control-plane/node-agent\n\n' "$HEADER"
+  printf 'go %s\n\n' "$(gomod_go_line "$k8s_gomod")"
+  printf 'require k8s.io/cri-streaming %s\n' "$K8S_STAGING_VERSION"
+} >"$amod"
+rm -f "${amod%.mod}.sum"
+log "go mod tidy (node-agent)"
+(cd "$CONTROL_PLANE_DIR/node-agent" && go mod tidy)
+
 check_modules
 log "done; go.mod/go.sum updated for kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION"

@@ -1,5 +1,5 @@
 //! kube-apiserver on a free loopback port: client-certificate, static
-//! token and (flags from the caller) OIDC authentication, Node+RBAC authorization, service-account keys.
+//! token and (flags from the caller) OIDC authentication and the kubelet client (the node agent), Node+RBAC authorization, service-account keys.
 //! Ready when `/readyz` answers `ok` to the admin credential (1.37 refuses
 //! anonymous requests, even to /readyz).
 
@@ -36,7 +36,7 @@ pub struct Apiserver {
     pub url: String,
 }
 
-fn args(files: &Files, etcd_url: &str, port: u16, auth_args: &[String]) -> Vec<String> {
+fn args(files: &Files, etcd_url: &str, port: u16, extra_flags: &[String]) -> Vec<String> {
     let p = |p: &Path| p.display().to_string();
     vec![
         format!("--etcd-servers={etcd_url}"),
@@ -63,7 +63,7 @@ fn args(files: &Files, etcd_url: &str, port: u16, auth_args: &[String]) -> Vec<S
         "--v=1".into(),
     ]
     .into_iter()
-    .chain(auth_args.iter().cloned())
+    .chain(extra_flags.iter().cloned())
     .chain(extra_args())
     .collect()
 }
@@ -87,7 +87,7 @@ pub async fn start(
     etcd_url: &str,
     admin: &User,
     ca_pem: &str,
-    auth_args: &[String],
+    extra_flags: &[String],
     logs: &Path,
 ) -> Result<Apiserver> {
     let log = logs.join("kube-apiserver.log");
@@ -98,7 +98,7 @@ pub async fn start(
         let mut proc = process::spawn(
             "kube-apiserver",
             bin,
-            args(files, etcd_url, port, auth_args),
+            args(files, etcd_url, port, extra_flags),
             &log,
         )?;
         let server = Server {

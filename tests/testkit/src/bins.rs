@@ -19,6 +19,19 @@ pub const PORTHOLECTL_BIN_ENV: &str = "PORTHOLECTL_BIN";
 pub struct ControlPlaneBins {
     pub kube_apiserver: PathBuf,
     pub etcd: PathBuf,
+    /// `porthole-node-agent`: the test stand-in for the kubelet.
+    pub node_agent: PathBuf,
+}
+
+impl ControlPlaneBins {
+    /// The binaries build.sh puts in `dir`.
+    pub fn in_dir(dir: &Path) -> ControlPlaneBins {
+        ControlPlaneBins {
+            kube_apiserver: dir.join("kube-apiserver"),
+            etcd: dir.join("etcd"),
+            node_agent: dir.join("porthole-node-agent"),
+        }
+    }
 }
 
 /// The checkout's tests/control-plane/build.sh (path fixed at compile time).
@@ -33,14 +46,14 @@ pub fn control_plane() -> Result<ControlPlaneBins> {
         Some(dir) => PathBuf::from(dir),
         None => run_build_script()?,
     };
-    let bins = ControlPlaneBins {
-        kube_apiserver: dir.join("kube-apiserver"),
-        etcd: dir.join("etcd"),
-    };
-    for b in [&bins.kube_apiserver, &bins.etcd] {
+    let bins = ControlPlaneBins::in_dir(&dir);
+    for b in [&bins.kube_apiserver, &bins.etcd, &bins.node_agent] {
         if !b.is_file() {
             return Err(Error::ControlPlaneBinaries {
-                detail: format!("{} does not exist", b.display()),
+                detail: format!(
+                    "{} does not exist (tests/control-plane/build.sh builds it)",
+                    b.display()
+                ),
             });
         }
     }

@@ -28,6 +28,7 @@ pub mod impersonation;
 pub mod kubeconfig;
 pub mod loopback;
 pub mod netns;
+pub mod node_agent;
 pub mod oidc;
 pub mod pki;
 pub mod ports;

@@ -46,6 +46,8 @@ pub struct State {
     #[serde(default)]
     pub backends: Option<BackendsInfo>,
     #[serde(default)]
+    pub node_agent: Option<NodeAgentInfo>,
+    #[serde(default)]
     pub fixtures: Option<FixtureSummary>,
     /// The `porthole-cluster` binary: the exec credential plugin.
     #[serde(default)]
@@ -187,6 +189,17 @@ pub struct BackendsInfo {
     pub instances: Vec<BackendInstance>,
 }
 
+/// The node agent (a stand-in for the kubelet) in the network namespace.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeAgentInfo {
+    pub pid: u32,
+    pub port: u16,
+    /// The Nodes' InternalIPs it listens on.
+    pub addresses: Vec<String>,
+    /// The Pods it answers for (IP, container log file).
+    pub pods_file: PathBuf,
+}
+
 /// One backend "pod": an address in the namespace and what listens there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackendInstance {
@@ -217,6 +230,7 @@ impl State {
             apiserver: None,
             netns: None,
             backends: None,
+            node_agent: None,
             fixtures: None,
             exec_plugin: None,
             oidc: None,
@@ -313,6 +327,12 @@ impl State {
             .and_then(|b| b.instances.iter().find(|i| i.name == name))
     }
 
+    /// The log file the node agent serves for `kubectl logs` of that
+    /// container; [`crate::node_agent::append_log_line`] writes to it.
+    pub fn pod_log(&self, namespace: &str, pod: &str, container: &str) -> PathBuf {
+        crate::node_agent::log_path(&self.dir.join("logs"), namespace, pod, container)
+    }
+
     /// Whether the supervisor that owns this state is still alive.
     pub fn supervisor_alive(&self) -> bool {
         crate::process::alive_as(self.supervisor_pid, "supervise")
@@ -323,6 +343,9 @@ impl State {
         let mut pids = Vec::new();
         if let Some(b) = &self.backends {
             pids.push(("porthole-backends", b.pid));
+        }
+        if let Some(n) = &self.node_agent {
+            pids.push(("porthole-node-agent", n.pid));
         }
         if let Some(a) = &self.apiserver {
             pids.push(("kube-apiserver", a.pid));

@@ -25,6 +25,7 @@ use crate::fixtures;
 use crate::fsutil;
 use crate::kubeconfig::{self, Server};
 use crate::netns::{self, Netns};
+use crate::node_agent::{self, AgentPod, NodeAgent};
 use crate::oidc;
 use crate::pki::{self, Pki};
 use crate::state::{ApiserverInfo, EtcdInfo, Phase, State, UserInfo};
@@ -53,6 +54,7 @@ struct Components {
     ip: Option<PathBuf>,
     netns: Option<Netns>,
     backends: Option<Backends>,
+    node_agent: Option<NodeAgent>,
     etcd: Option<Etcd>,
     apiserver: Option<Apiserver>,
     oidc: Option<oidc::Issuer>,
@@ -187,14 +189,25 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
     state.save()?;
     state.timings_ms.insert("netns".into(), ms(t.elapsed()));
 
-    // Backends and etcd in parallel.
+    // Backends, the node agent and etcd in parallel.
     let t = Instant::now();
-    let (b, e) = tokio::join!(
+    let node_ips: Vec<_> = NODE_HOSTS.iter().map(|h| ns.ip(*h)).collect();
+    let agent_pods = agent_pods(&ns);
+    let agent = node_agent::Spec {
+        bin: &opts.k8s.node_agent,
+        node_ips: &node_ips,
+        pods: &agent_pods,
+    };
+    let (b, a, e) = tokio::join!(
         backends::start(&ip, &opts.backends_bin, &ns, dir, &logs),
+        node_agent::start(&ip, &ns, &agent, &pki, dir, &logs),
         etcd::start(&opts.k8s.etcd, dir, &logs),
     );
     if let Ok(b) = b.as_ref() {
         state.backends = Some(b.info.clone());
+    }
+    if let Ok(a) = a.as_ref() {
+        state.node_agent = Some(a.info.clone());
     }
     if let Ok(e) = e.as_ref() {
         state.etcd = Some(EtcdInfo {
@@ -203,12 +216,15 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
             data_dir: e.data_dir.clone(),
         });
     }
-    let (b, e) = (
+    let (b, a, e) = (
         b.map(|b| comps.backends.insert(b)),
+        a.map(|a| comps.node_agent.insert(a)),
         e.map(|e| comps.etcd.insert(e)),
     );
     state.save()?;
     let backends_info = b?.info.clone();
+    let mut apiserver_args = a?.apiserver_args.clone();
+    apiserver_args.extend(oidc::apiserver_args(&oidc_info));
     let etcd_url = e?.client_url.clone();
     state
         .timings_ms
@@ -225,7 +241,7 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
         &etcd_url,
         admin,
         &pki.ca_cert_pem,
-        &oidc::apiserver_args(&oidc_info),
+        &apiserver_args,
         &logs,
     )
     .await?;
@@ -295,6 +311,23 @@ async fn start(opts: &Options, state: &mut State, comps: &mut Components) -> Res
         dir.display()
     );
     Ok(())
+}
+
+/// The fixture Pods with a backend, as the node agent sees them: the
+/// backend's address in `ns` and its one container (named after it).
+fn agent_pods(ns: &Netns) -> Vec<AgentPod> {
+    fixtures::backed_pods()
+        .into_iter()
+        .filter_map(|(namespace, name, backend)| {
+            let inst = backends::INSTANCES.iter().find(|i| i.name == backend)?;
+            Some(AgentPod {
+                namespace: namespace.to_owned(),
+                name,
+                ip: ns.ip(inst.host),
+                container: backend.to_owned(),
+            })
+        })
+        .collect()
 }
 
 fn write_kubeconfigs(
@@ -369,6 +402,7 @@ async fn component_died(comps: &mut Components) -> String {
             comps.apiserver.as_mut().map(|a| &mut a.proc),
             comps.etcd.as_mut().map(|e| &mut e.proc),
             comps.backends.as_mut().map(|b| &mut b.proc),
+            comps.node_agent.as_mut().map(|a| &mut a.proc),
         ];
         for p in procs.into_iter().flatten() {
             if let Some(status) = p.exited() {
@@ -396,6 +430,9 @@ async fn teardown(state: &mut State, comps: &mut Components) {
     let _ = state.save();
     if let Some(b) = comps.backends.take() {
         tracing::info!("{}", b.proc.stop(Duration::from_secs(5)).await);
+    }
+    if let Some(a) = comps.node_agent.take() {
+        tracing::info!("{}", a.proc.stop(Duration::from_secs(5)).await);
     }
     if let Some(a) = comps.apiserver.take() {
         tracing::info!("{}", a.proc.stop(Duration::from_secs(15)).await);

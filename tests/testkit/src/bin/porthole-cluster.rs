@@ -189,10 +189,7 @@ fn main() -> ExitCode {
                 watch_stdin,
                 backends_bin,
                 plugin_bin: std::env::current_exe().unwrap_or_else(|_| "porthole-cluster".into()),
-                k8s: bins::ControlPlaneBins {
-                    kube_apiserver: k8s_bin_dir.join("kube-apiserver"),
-                    etcd: k8s_bin_dir.join("etcd"),
-                },
+                k8s: bins::ControlPlaneBins::in_dir(&k8s_bin_dir),
                 crash_report,
             };
             supervise(opts)
@@ -472,7 +469,7 @@ fn status(dir: &Path, json: bool) -> Result<ExitCode> {
         println!("  kubeconfig: {}", st.kubeconfig.display());
         for (name, pid, kib) in &rss {
             let mem = kib.map_or("not running".into(), |k| format!("{} MiB RSS", k / 1024));
-            println!("  {name:<18} pid {pid:<8} {mem}");
+            println!("  {name:<19} pid {pid:<8} {mem}");
         }
         println!("  total RSS: {} MiB", total / 1024);
         let timings: Vec<String> = st

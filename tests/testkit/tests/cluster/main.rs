@@ -8,5 +8,6 @@ mod auth_methods;
 mod fixtures;
 mod lifecycle;
 mod network;
+mod node_agent;
 mod proxy;
 mod support;
