@@ -270,13 +270,25 @@ pub fn cluster() -> Result<PathBuf> {
 
 /// `portholectl` (crate porthole-cli), for tests outside that crate that
 /// drive it (porthole-core's discovery tests); rebuilt when its sources or
-/// porthole-core's changed.
+/// porthole-core's changed. Looked up once per process: the staleness check
+/// walks both crates' sources.
 pub fn portholectl() -> Result<PathBuf> {
-    let src_tauri = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src-tauri");
-    workspace_binary(
-        "portholectl",
-        "porthole-cli",
-        &[&src_tauri.join("cli"), &src_tauri.join("core")],
-        PORTHOLECTL_BIN_ENV,
-    )
+    static FOUND: std::sync::OnceLock<std::result::Result<PathBuf, String>> =
+        std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let src_tauri = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src-tauri");
+            workspace_binary(
+                "portholectl",
+                "porthole-cli",
+                &[&src_tauri.join("cli"), &src_tauri.join("core")],
+                PORTHOLECTL_BIN_ENV,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|hint| Error::BinaryNotFound {
+            name: "portholectl".into(),
+            hint,
+        })
 }

@@ -82,8 +82,9 @@ impl OfferedLinks {
         })
     }
 
-    /// How many links are remembered (for tests: stays bounded).
-    pub fn len(&self) -> usize {
+    /// How many links are remembered (tests: it stays bounded).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         windows
             .values()
@@ -98,7 +99,8 @@ impl OfferedLinks {
     }
 
     /// Whether no link is remembered.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
