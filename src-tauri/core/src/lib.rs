@@ -9,6 +9,7 @@ mod child;
 pub mod cluster;
 pub mod discovery;
 pub mod dns_label;
+pub mod forward;
 pub mod kubeconfig;
 pub mod open;
 pub mod proxy;
