@@ -68,6 +68,8 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut checked = 0;
     let mut record = Vec::new();
+    // Raw TCP echoes (postgres, redis, grpc): not HTTP, for port-forwards.
+    let tcp_only = porthole_testkit::fixtures::tcp_echo_services();
     for s in list
         .services
         .iter()
@@ -115,6 +117,23 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
                         "{who}: {why:?}"
                     );
                     record.push(format!("{who:32} {:36} not proxyable: {why}", port.port));
+                }
+                PortAccess::Proxy { urls }
+                    if tcp_only.contains(&(s.namespace.as_str(), s.name.as_str())) =>
+                {
+                    // The apiserver reaches the backend, which answers with
+                    // no HTTP at all.
+                    let url = format!("{}healthz", urls.porthole_url);
+                    let answer = get(&url).await;
+                    assert_eq!(answer.status, 503, "{who}: {url}: {answer:?}");
+                    assert!(
+                        answer.body.contains("malformed HTTP"),
+                        "{who}: {url}: {answer:?}"
+                    );
+                    record.push(format!(
+                        "{who:32} {:36} 503 not HTTP (a raw TCP echo: forward it)",
+                        urls.porthole_url.trim_start_matches("http://"),
+                    ));
                 }
                 PortAccess::Proxy { urls } => {
                     let ready = s.endpoints.is_some_and(|e| e.ready > 0);
