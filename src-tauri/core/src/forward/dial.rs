@@ -94,11 +94,20 @@ impl Dialer {
                     self.settled.store(1, Ordering::Relaxed);
                     Ok(stream)
                 }
-                Err(DialError::TransportNotServed { message, .. }) => {
-                    tracing::info!(%message, "port-forward over WebSocket is not served here: falling back to SPDY");
-                    let stream = spdy::dial(client, namespace, pod, port).await?;
-                    self.settled.store(2, Ordering::Relaxed);
-                    Ok(stream)
+                // kubectl falls back on any failed upgrade, 403 included:
+                // roles often grant only `create` on pods/portforward,
+                // which SPDY's POST needs and WebSocket's GET does not get.
+                Err(ws @ (DialError::TransportNotServed { .. } | DialError::Forbidden { .. })) => {
+                    tracing::info!(error = %ws, "port-forward over WebSocket failed: trying SPDY");
+                    match spdy::dial(client, namespace, pod, port).await {
+                        Ok(stream) => {
+                            self.settled.store(2, Ordering::Relaxed);
+                            Ok(stream)
+                        }
+                        // SPDY not served either: WebSocket's answer says more.
+                        Err(DialError::TransportNotServed { .. }) => Err(ws),
+                        Err(e) => Err(e),
+                    }
                 }
                 Err(e) => Err(e),
             },

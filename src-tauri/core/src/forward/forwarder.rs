@@ -116,6 +116,11 @@ impl Forward {
             request.options.heal,
         )
         .await?;
+        let pod = match &route {
+            Route::Pod { pod, .. } => Some(pod.as_str()),
+            Route::Service { .. } => None,
+        };
+        super::access::check(&client, &request.target.namespace, pod).await?;
         let (listeners, bind_warnings) = bind(&request.addresses, request.local_port).await?;
         let listening: Vec<SocketAddr> = listeners
             .iter()

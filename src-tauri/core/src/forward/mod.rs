@@ -12,6 +12,7 @@
 //! - [`forwarder`]: listeners, Pod choice, connections, counters.
 //! - [`status`]: what the CLI, the app and the tray show.
 
+mod access;
 pub mod dial;
 pub mod endpoints;
 pub mod error;
