@@ -11,7 +11,9 @@
 //! - [`dial`]: one stream to one Pod port; [`websocket`], [`spdy`].
 //! - [`forwarder`]: listeners, Pod choice, connections, counters.
 //! - [`status`]: what the CLI, the app and the tray show.
+//! - [`access`]: whether the user may forward at all (RBAC), asked up front.
 
+pub mod access;
 pub mod dial;
 pub mod endpoints;
 pub mod error;
