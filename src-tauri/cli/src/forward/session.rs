@@ -9,10 +9,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use porthole_core::forward::{
-    Forward, ForwardError, ForwardOptions, ForwardRequest, ForwardState, ForwardStatus, Route,
+    ConnectionEvent, Forward, ForwardError, ForwardOptions, ForwardRequest, ForwardState,
+    ForwardStatus, Route,
 };
 
 use super::addresses::ListenAddress;
@@ -26,6 +27,10 @@ const PORT_LEARN_WAIT: Duration = Duration::from_secs(5);
 /// A forward that listens, and what its lines show.
 pub struct Running {
     forward: Arc<Forward>,
+    /// Subscribed before the first "Forwarding from" line, so no
+    /// connection goes unreported.
+    connections: broadcast::Receiver<ConnectionEvent>,
+    changes: watch::Receiver<ForwardStatus>,
     local: u16,
     remote: String,
     target: String,
@@ -86,6 +91,8 @@ pub async fn start(
             // cannot bind (no IPv6, say); the log keeps it.
             tracing::info!(%warning, "a localhost address did not bind");
         }
+        let connections = forward.connections();
+        let changes = forward.subscribe();
         let local = forward.local_port();
         let remote = shown_remote(&forward, plan).await;
         for address in addresses.iter().filter(|a| bound.contains(&a.ip)) {
@@ -96,6 +103,8 @@ pub async fn start(
         }
         running.push(Running {
             forward: Arc::new(forward),
+            connections,
+            changes,
             local,
             remote,
             target: request.target.to_string(),
@@ -158,15 +167,14 @@ async fn shown_remote(forward: &Forward, plan: &Planned) -> String {
 pub async fn serve(running: Vec<Running>) -> Result<(), String> {
     let (failed_tx, mut failed_rx) = mpsc::channel::<String>(running.len().max(1));
     let mut tasks = Vec::new();
-    for r in &running {
-        tasks.push(tokio::spawn(print_connections(r.forward.connections())));
+    let mut forwards = Vec::new();
+    for r in running {
+        tasks.push(tokio::spawn(print_connections(r.connections)));
         tasks.push(tokio::spawn(report_changes(
-            r.forward.subscribe(),
-            r.local,
-            r.remote.clone(),
-            r.target.clone(),
+            r.changes, r.local, r.remote, r.target,
         )));
-        let forward = r.forward.clone();
+        forwards.push(r.forward.clone());
+        let forward = r.forward;
         let failed = failed_tx.clone();
         tasks.push(tokio::spawn(async move {
             if let Some(reason) = forward.finished().await {
@@ -179,8 +187,8 @@ pub async fn serve(running: Vec<Running>) -> Result<(), String> {
         () = crate::shutdown::signal() => Ok(()),
         Some(reason) = failed_rx.recv() => Err(format!("error: {reason}")),
     };
-    for r in &running {
-        r.forward.stop();
+    for forward in &forwards {
+        forward.stop();
     }
     for task in tasks {
         task.abort();
@@ -206,7 +214,7 @@ async fn print_connections(
 /// the whole forward on a connection's failure; this one reports it and
 /// keeps listening.
 async fn report_changes(
-    mut status: tokio::sync::watch::Receiver<ForwardStatus>,
+    mut status: watch::Receiver<ForwardStatus>,
     local: u16,
     remote: String,
     target: String,

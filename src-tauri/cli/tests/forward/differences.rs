@@ -27,6 +27,9 @@ fn kubectl_dies(mut f: Forwarding, listener: usize) -> String {
     stderr
 }
 
+/// A service forward moves to another ready Pod when its Pod goes
+/// (kubectl's dies), and while none is ready a new connection waits for
+/// one. Prints the heal times: Pod gone → next successful connection.
 #[test]
 fn a_service_forward_heals_where_kubectls_dies() {
     let rt = runtime();
@@ -41,48 +44,54 @@ fn a_service_forward_heals_where_kubectls_dies() {
         .expect("create the workload");
     let a = rt.block_on(w.add_pod("a")).expect("add pod a");
     let args = strings(&["-n", &ns, "svc/heal", ":http"]);
+    // Both start while a is the only Pod: both use a.
     let mut kubectl = Forwarding::start(Tool::Kubectl, &args, 2);
     let mut ours = Forwarding::start(Tool::Porthole, &args, 2);
     for f in [&mut kubectl, &mut ours] {
         assert_eq!(f.get(0, "/whoami").trim(), format!("{}:8080", a.ip));
     }
-
-    let gone = Instant::now();
+    // b is ready before a goes (and has an address of its own).
+    let b = rt.block_on(w.add_pod("b")).expect("add pod b");
     rt.block_on(w.delete_pod("a")).expect("delete pod a");
-    // A connection made while no Pod is ready waits for one.
+    let gone = Instant::now();
+    assert_eq!(ours.get(0, "/whoami").trim(), format!("{}:8080", b.ip));
+    let moved = gone.elapsed();
+    let theirs = kubectl_dies(kubectl, 0);
+
+    // No ready Pod: a connection waits until one is.
+    rt.block_on(w.delete_pod("b")).expect("delete pod b");
     let local = ours.local(0);
     let waiting = std::thread::spawn(move || {
         let result = http_get(&local, "/whoami");
         (result, Instant::now())
     });
     std::thread::sleep(Duration::from_millis(500));
-    let b = rt.block_on(w.add_pod("b")).expect("add pod b");
+    let c = rt.block_on(w.add_pod("c")).expect("add pod c");
     let ready = Instant::now();
     let (answer, answered) = waiting.join().expect("the waiting GET");
     assert_eq!(
         answer.expect("GET through the healing forward").trim(),
-        format!("{}:8080", b.ip)
+        format!("{}:8080", c.ip)
     );
     ours.next_line("a `Handling connection for` line", |l| {
         l.starts_with("Handling connection for ")
     });
-    // And the next connection goes straight to b.
-    let started = Instant::now();
-    assert_eq!(ours.get(0, "/whoami").trim(), format!("{}:8080", b.ip));
-    let next = started.elapsed();
-    eprintln!(
-        "\n== svc/heal: pod a deleted, pod b added\n   portholectl forward: the connection waiting since a went answered by b {:?} after b was ready ({:?} after a went); the next one took {next:?}; stderr: {}",
-        answered.saturating_duration_since(ready),
-        answered.duration_since(gone),
-        ours.stderr_now().replace('\n', " | ")
-    );
-    let stderr = kubectl_dies(kubectl, 0);
+    eprintln!("\n== svc/heal: pod a deleted while b is ready; then b deleted and c added");
     eprintln!(
         "   kubectl port-forward: {}",
-        stderr.trim_end().replace('\n', " | ")
+        theirs.trim_end().replace('\n', " | ")
     );
-    assert!(stderr.contains("lost connection to pod"), "{stderr}");
-    drop(ours);
+    eprintln!(
+        "   portholectl forward:  a gone → answered by b in {moved:?}; with no pod ready a connection waited and was answered by c {:?} after c was ready",
+        answered.saturating_duration_since(ready)
+    );
+    eprintln!(
+        "   portholectl stderr:   {}",
+        ours.stderr_now().replace('\n', " | ")
+    );
+    assert!(theirs.contains("lost connection to pod"), "{theirs}");
+    let (status, _, _) = ours.stop_with(libc::SIGTERM);
+    assert!(status.success(), "portholectl after SIGTERM: {status}");
     rt.block_on(w.teardown()).expect("teardown");
 }
 

@@ -297,6 +297,8 @@ pub fn run_to_end(tool: Tool, args: &[String]) -> Outcome {
 }
 
 /// One HTTP/1.1 GET on a fresh connection: the body, or what went wrong.
+/// The body is read by its Content-Length: a forward need not pass the
+/// server's close on at once (kubectl's does not).
 pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
     let mut tcp = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     tcp.set_read_timeout(Some(REQUEST))
@@ -306,17 +308,39 @@ pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .map_err(|e| format!("send: {e}"))?;
-    let mut raw = Vec::new();
-    tcp.read_to_end(&mut raw)
+    let mut reader = BufReader::new(tcp);
+    let mut status = String::new();
+    reader
+        .read_line(&mut status)
         .map_err(|e| format!("read: {e}"))?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("no HTTP response: {text:?}"))?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!("not 200: {head:?}"));
+    if status.is_empty() {
+        return Err("closed without a response".into());
     }
-    Ok(body.to_owned())
+    if !status.starts_with("HTTP/1.1 200") {
+        return Err(format!("not 200: {status:?}"));
+    }
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .map_err(|e| format!("read: {e}"))?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let length = length.ok_or("no Content-Length")?;
+    let mut body = vec![0; length];
+    reader
+        .read_exact(&mut body)
+        .map_err(|e| format!("read the body: {e}"))?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A local port free on 127.0.0.1 and ::1 now.

@@ -412,10 +412,12 @@ async fn watch_pinned_pod(shared: Arc<Shared>, pod: String) {
             Some(Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p))) => {
                 seen = true;
                 let phase = p.status.and_then(|s| s.phase).unwrap_or_default();
-                (p.metadata.deletion_timestamp.is_some() || phase != "Running").then(|| {
+                // A Pod being deleted still says Running: say terminating.
+                let terminating = p.metadata.deletion_timestamp.is_some() || phase.is_empty();
+                (terminating || phase != "Running").then(|| {
                     format!(
                         "the pod is {}",
-                        if phase.is_empty() {
+                        if terminating {
                             "terminating".into()
                         } else {
                             phase.to_lowercase()
