@@ -5,10 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use porthole_testkit::workload::{Workload, WorkloadPort, unique_namespace};
-
-use crate::support::{Forwarding, Tool, cluster, http_get, run_to_end, strings};
-use crate::workloads::runtime;
+use crate::support::{Forwarding, Tool, http_get, run_to_end, strings};
+use crate::workloads::{runtime, workload};
 
 /// kubectl's forward ends when a connection fails or its stream breaks:
 /// waits for that (a connection attempt makes it notice) and returns its
@@ -33,15 +31,8 @@ fn kubectl_dies(mut f: Forwarding, listener: usize) -> String {
 #[test]
 fn a_service_forward_heals_where_kubectls_dies() {
     let rt = runtime();
-    let ns = unique_namespace("fwd");
-    let w = rt
-        .block_on(Workload::create(
-            cluster(),
-            &ns,
-            "heal",
-            &[WorkloadPort::http_echo("http", 80, 8080)],
-        ))
-        .expect("create the workload");
+    let w = workload(&rt, "heal", None);
+    let ns = w.namespace().to_owned();
     let a = rt.block_on(w.add_pod("a")).expect("add pod a");
     let args = strings(&["-n", &ns, "svc/heal", ":http"]);
     // Both start while a is the only Pod: both use a.

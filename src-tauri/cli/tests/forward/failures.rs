@@ -4,7 +4,7 @@
 use crate::support::{Outcome, Tool, hold_port, run_to_end, strings};
 
 /// How the two stderr texts are compared.
-enum Same {
+pub enum Same {
     /// Every line.
     Text,
     /// The first line up to `prefix` (kubectl's Go error details differ
@@ -19,7 +19,14 @@ fn portholed(kubectl_stderr: &str) -> String {
     kubectl_stderr.replace("'kubectl port-forward -h'", "'portholectl forward -h'")
 }
 
-fn both(title: &str, args: &[String], porthole_extra: &[&str], same: &Same) -> (Outcome, Outcome) {
+/// Runs both (portholectl with `porthole_extra` added), prints and
+/// compares their failures: (kubectl's, portholectl's).
+pub fn both(
+    title: &str,
+    args: &[String],
+    porthole_extra: &[&str],
+    same: &Same,
+) -> (Outcome, Outcome) {
     let kubectl = run_to_end(Tool::Kubectl, args);
     let mut ours_args = args.to_vec();
     ours_args.extend(porthole_extra.iter().map(|a| (*a).to_owned()));

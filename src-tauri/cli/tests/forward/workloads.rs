@@ -11,8 +11,9 @@ use porthole_testkit::users::ADMIN;
 use porthole_testkit::workload::{Workload, WorkloadPort, unique_namespace};
 use serde_json::json;
 
+use crate::failures::{Same, both};
 use crate::parity::{Case, compare};
-use crate::support::{BOTH, Forwarding, Tool, cluster, run_to_end, strings};
+use crate::support::{BOTH, Forwarding, Tool, cluster, strings};
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -20,6 +21,23 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio runtime")
+}
+
+/// A workload `service` in a namespace of its own, with one HTTP echo
+/// port named `http` (80 → 8080) unless `port` says otherwise.
+pub fn workload(
+    rt: &tokio::runtime::Runtime,
+    service: &str,
+    port: Option<WorkloadPort>,
+) -> Workload {
+    let port = port.unwrap_or_else(|| WorkloadPort::http_echo("http", 80, 8080));
+    rt.block_on(Workload::create(
+        cluster(),
+        &unique_namespace("fwd"),
+        service,
+        &[port],
+    ))
+    .unwrap_or_else(|e| panic!("creating the workload {service}: {e}"))
 }
 
 /// `kubectl apply` of one object as the admin.
@@ -82,17 +100,14 @@ fn selecting(kind: &str, namespace: &str, app: &str) -> serde_json::Value {
 #[test]
 fn named_ports_deployments_and_stateful_sets_resolve_like_kubectl() {
     let rt = runtime();
-    let ns = unique_namespace("fwd");
     // The service names its target port: kubectl finds the number in the
     // Pod's container ports, Porthole (healing) in the endpoints.
-    let w = rt
-        .block_on(Workload::create(
-            cluster(),
-            &ns,
-            "web",
-            &[WorkloadPort::http_echo("http", 80, 8080).target_by_name()],
-        ))
-        .expect("create the workload");
+    let w = workload(
+        &rt,
+        "web",
+        Some(WorkloadPort::http_echo("http", 80, 8080).target_by_name()),
+    );
+    let ns = w.namespace().to_owned();
     let pod = rt.block_on(w.add_pod("web-a")).expect("add pod web-a");
     let whoami = format!("{}:8080", pod.ip);
     apply(&selecting("Deployment", &ns, "web"));
@@ -122,15 +137,8 @@ fn named_ports_deployments_and_stateful_sets_resolve_like_kubectl() {
 #[test]
 fn a_pod_that_is_not_running_is_refused_like_kubectl() {
     let rt = runtime();
-    let ns = unique_namespace("fwd");
-    let w = rt
-        .block_on(Workload::create(
-            cluster(),
-            &ns,
-            "idle",
-            &[WorkloadPort::http_echo("http", 80, 8080)],
-        ))
-        .expect("create the workload");
+    let w = workload(&rt, "idle", None);
+    let ns = w.namespace().to_owned();
     // No kubelet reports on it: it stays Pending.
     apply(&json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -138,30 +146,15 @@ fn a_pod_that_is_not_running_is_refused_like_kubectl() {
         "spec": { "containers": [{ "name": "c", "image": "porthole.test/none" }] }
     }));
     apply(&selecting("Deployment", &ns, "waiting"));
-    for args in [
-        strings(&["-n", &ns, "pod/pending", "8080"]),
-        strings(&["-n", &ns, "deploy/waiting", "8080"]),
+    for (title, target) in [
+        ("not running: pod", "pod/pending"),
+        ("not running: the deployment's only pod", "deploy/waiting"),
     ] {
-        let kubectl = run_to_end(Tool::Kubectl, &args);
-        let ours = run_to_end(Tool::Porthole, &args);
-        eprintln!("\n== not running: {args:?}");
-        eprintln!(
-            "   kubectl     (exit {}): {}",
-            kubectl.code,
-            kubectl.stderr.trim_end()
-        );
-        eprintln!(
-            "   portholectl (exit {}): {}",
-            ours.code,
-            ours.stderr.trim_end()
-        );
+        let args = strings(&["-n", &ns, target, "8080"]);
+        let (kubectl, _) = both(title, &args, &[], &Same::Text);
         assert_eq!(
             kubectl.stderr.trim_end(),
             "error: unable to forward port because pod is not running. Current status=Pending"
-        );
-        assert_eq!(
-            (ours.code, ours.stderr.trim_end()),
-            (kubectl.code, kubectl.stderr.trim_end())
         );
     }
     delete(&ns, "deployment/waiting");
@@ -175,15 +168,8 @@ fn a_pod_that_is_not_running_is_refused_like_kubectl() {
 #[test]
 fn a_pinned_forward_ends_when_its_pod_goes() {
     let rt = runtime();
-    let ns = unique_namespace("fwd");
-    let w = rt
-        .block_on(Workload::create(
-            cluster(),
-            &ns,
-            "lost",
-            &[WorkloadPort::http_echo("http", 80, 8080)],
-        ))
-        .expect("create the workload");
+    let w = workload(&rt, "lost", None);
+    let ns = w.namespace().to_owned();
     let pod = rt.block_on(w.add_pod("a")).expect("add pod a");
     let whoami = format!("{}:8080", pod.ip);
     let pod_args = strings(&["-n", &ns, "pod/a", ":http"]);
