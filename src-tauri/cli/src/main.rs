@@ -63,8 +63,8 @@ pub enum Command {
     Services(services::ServicesArgs),
     /// Print the Porthole URL of a service port: NAMESPACE/SERVICE[:PORT].
     Url(url::UrlArgs),
-    /// Forward one or more local ports to a pod (like `kubectl
-    /// port-forward`); a forward to a service heals (--heal).
+    // Its help (about, long about, examples) is on `ForwardArgs`: a doc
+    // comment here would replace it.
     Forward(Box<forward::ForwardArgs>),
     /// Open a service port in the browser through Porthole's proxy,
     /// starting `portholectl proxy` in the background when none runs.

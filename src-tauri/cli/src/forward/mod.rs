@@ -29,7 +29,7 @@ use crate::duration::parse_go_duration;
 /// Connecting to the apiserver and waiting for its answers.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-const ABOUT: &str = "Forward one or more local ports to a pod (like `kubectl port-forward`)";
+const ABOUT: &str = "Forward one or more local ports to a pod (like `kubectl port-forward`); a forward to a service heals (--heal)";
 
 const LONG_ABOUT: &str = "\
 Forward one or more local ports to a pod: a drop-in for `kubectl port-forward`, \
@@ -81,7 +81,7 @@ Examples:
   portholectl forward pod/mypod :5000";
 
 #[derive(Debug, Args)]
-#[command(about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
+#[command(about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
 pub struct ForwardArgs {
     /// The pod, or what selects one: TYPE/NAME (pod, svc, deploy, rs, sts,
     /// ds; a bare NAME is a pod).
@@ -294,6 +294,25 @@ mod tests {
                 .contains("\"cronjob\"")
         );
         assert!(parse_target("pod/").is_err());
+    }
+
+    #[test]
+    fn help_explains_healing_and_how_to_turn_it_off() {
+        use clap::CommandFactory as _;
+        let mut cli = crate::Cli::command();
+        let help = cli
+            .find_subcommand_mut("forward")
+            .expect("forward")
+            .render_long_help()
+            .to_string();
+        for needed in [
+            "--heal",
+            "--heal=false",
+            "ready pod",
+            "kubectl port-forward",
+        ] {
+            assert!(help.contains(needed), "{needed:?} missing from:\n{help}");
+        }
     }
 
     #[test]
