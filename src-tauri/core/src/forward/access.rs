@@ -1,10 +1,13 @@
-//! May this user forward here? A SelfSubjectAccessReview before the
-//! listener opens, so a forward RBAC forbids fails at once with the
-//! reason (as kubectl's does), not at its first connection. The WebSocket
-//! upgrade is a GET and SPDY's a POST: either verb is enough.
+//! Whether the user may port-forward in a namespace, asked before any
+//! connection arrives. kubectl finds out from the streaming connection it
+//! opens at start (no port stream yet); this engine opens a stream per
+//! connection, and a stream reaches the Pod's port, so a
+//! SelfSubjectAccessReview asks instead — no side effect on the Pod.
 
+use std::fmt;
 use std::time::Duration;
 
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
@@ -14,48 +17,63 @@ use kube::api::PostParams;
 use super::error::ForwardError;
 use crate::cluster::client::ClusterClient;
 
+/// How long each review may take.
 const REVIEW_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Ok when the user may create (or get) `pods/portforward` on `pod` (any
-/// Pod when None) in `namespace`. A review that cannot be made is not a
-/// refusal: the first connection will tell.
+/// The answer of the review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardAccess {
+    Allowed,
+    Denied(Denied),
+}
+
+/// A refusal, worded as the apiserver words the 403 of the upgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub namespace: String,
+    pub pod: Option<String>,
+    /// Who the apiserver says the user is, when it says.
+    pub user: Option<String>,
+    /// The authorizer's reason, when it gives one.
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.pod {
+            Some(pod) => write!(f, "pods {pod:?} is forbidden: ")?,
+            None => f.write_str("pods is forbidden: ")?,
+        }
+        if let Some(user) = &self.user {
+            write!(f, "User {user:?} ")?;
+        }
+        write!(
+            f,
+            "cannot create resource \"pods/portforward\" in API group \"\" in the namespace {:?}",
+            self.namespace
+        )?;
+        match self.reason.as_deref().filter(|r| !r.is_empty()) {
+            Some(reason) => write!(f, ": {reason}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// May the user create `pods/portforward` for `pod` (any Pod when None)
+/// in `namespace`?
 pub async fn check(
     client: &ClusterClient,
     namespace: &str,
     pod: Option<&str>,
-) -> Result<(), ForwardError> {
-    let mut last_reason = String::new();
-    for verb in ["create", "get"] {
-        match review(client, namespace, pod, verb).await {
-            Some((true, _)) | None => return Ok(()),
-            Some((false, reason)) => last_reason = reason,
-        }
-    }
-    let object = pod.map_or_else(|| "pods".to_owned(), |p| format!("pods \"{p}\""));
-    let user = client.user().unwrap_or("this user");
-    let mut message = format!(
-        "{object} is forbidden: {user} (kubeconfig user) cannot create resource \"pods/portforward\" in the namespace \"{namespace}\""
-    );
-    if !last_reason.is_empty() {
-        message.push_str(&format!(": {last_reason}"));
-    }
-    Err(ForwardError::Forbidden(message))
-}
-
-async fn review(
-    client: &ClusterClient,
-    namespace: &str,
-    pod: Option<&str>,
-    verb: &str,
-) -> Option<(bool, String)> {
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.kube_client(namespace));
-    let request = SelfSubjectAccessReview {
+) -> Result<ForwardAccess, ForwardError> {
+    let kube = client.kube_client(namespace);
+    let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {
                 namespace: Some(namespace.to_owned()),
-                verb: Some(verb.to_owned()),
-                resource: Some("pods".to_owned()),
-                subresource: Some("portforward".to_owned()),
+                verb: Some("create".into()),
+                resource: Some("pods".into()),
+                subresource: Some("portforward".into()),
                 name: pod.map(str::to_owned),
                 ..ResourceAttributes::default()
             }),
@@ -63,10 +81,64 @@ async fn review(
         },
         ..SelfSubjectAccessReview::default()
     };
-    let answer = tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &request))
+    let api: Api<SelfSubjectAccessReview> = Api::all(kube.clone());
+    let answer = tokio::time::timeout(REVIEW_TIMEOUT, api.create(&PostParams::default(), &review))
         .await
-        .ok()?
-        .ok()?;
-    let status = answer.status?;
-    Some((status.allowed, status.reason.unwrap_or_default()))
+        .map_err(|_| ForwardError::Unreachable("the access review timed out".into()))?
+        .map_err(|e| ForwardError::Api {
+            what: "an access review".into(),
+            detail: e.to_string(),
+        })?;
+    let status = answer.status.unwrap_or_default();
+    if status.allowed {
+        return Ok(ForwardAccess::Allowed);
+    }
+    Ok(ForwardAccess::Denied(Denied {
+        namespace: namespace.to_owned(),
+        pod: pod.map(str::to_owned),
+        user: whoami(&kube).await,
+        reason: status.reason,
+    }))
+}
+
+/// The user's name as the apiserver sees it (SelfSubjectReview).
+async fn whoami(kube: &kube::Client) -> Option<String> {
+    let api: Api<SelfSubjectReview> = Api::all(kube.clone());
+    let review = tokio::time::timeout(
+        REVIEW_TIMEOUT,
+        api.create(&PostParams::default(), &SelfSubjectReview::default()),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    review.status?.user_info?.username
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_reads_like_the_apiservers_403() {
+        let denied = Denied {
+            namespace: "monitoring".into(),
+            pod: Some("prometheus-0".into()),
+            user: Some("viewer".into()),
+            reason: Some(String::new()),
+        };
+        assert_eq!(
+            denied.to_string(),
+            "pods \"prometheus-0\" is forbidden: User \"viewer\" cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"monitoring\""
+        );
+        let any = Denied {
+            pod: None,
+            user: None,
+            reason: Some("no RBAC policy matched".into()),
+            ..denied
+        };
+        assert_eq!(
+            any.to_string(),
+            "pods is forbidden: cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"monitoring\": no RBAC policy matched"
+        );
+    }
 }

@@ -43,7 +43,9 @@ pub enum ForwardError {
         namespace: String,
         name: String,
     },
-    #[error("{what} has no running pod to forward to")]
+    /// No Pod matches the selector at all (one that is there but not
+    /// running is [`Self::PodNotRunning`]); kubectl waits for one to appear.
+    #[error("{what} has no pod to forward to")]
     NoRunningPod { what: String },
     #[error("unable to forward port because pod is not running. Current status={phase}")]
     PodNotRunning { phase: String },
