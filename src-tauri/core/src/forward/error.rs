@@ -51,6 +51,10 @@ pub enum ForwardError {
     PodNotRunning { phase: String },
     #[error("service {namespace}/{name} has no selector, so there is no pod to forward to")]
     NoSelector { namespace: String, name: String },
+    #[error(
+        "service {namespace}/{name} is of type ExternalName: it has no pods to forward to (connect to its external name directly)"
+    )]
+    ExternalName { namespace: String, name: String },
     #[error("service {name} does not have a service port {port}")]
     NoSuchServicePort { name: String, port: String },
     #[error("pod {name} does not have a named port {port}")]

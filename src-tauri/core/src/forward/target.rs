@@ -273,6 +273,12 @@ fn container_protocol(pod: &Pod, port: u16) -> Option<String> {
 /// A service port by number or name (TCP only).
 fn service_route(svc: &Service, remote: &RemotePort) -> Result<Route, ForwardError> {
     let name = svc.metadata.name.clone().unwrap_or_default();
+    if svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName") {
+        return Err(ForwardError::ExternalName {
+            namespace: svc.metadata.namespace.clone().unwrap_or_default(),
+            name,
+        });
+    }
     let ports = svc
         .spec
         .as_ref()
@@ -509,6 +515,17 @@ mod tests {
             missing.to_string(),
             "service db does not have a service port 81"
         );
+    }
+
+    #[test]
+    fn an_external_name_service_has_no_pods_to_forward_to() {
+        let s: Service = serde_json::from_value(json!({
+            "metadata": {"name": "search", "namespace": "default"},
+            "spec": {"type": "ExternalName", "externalName": "search.example", "ports": [{"port": 443}]}
+        }))
+        .expect("service");
+        let e = service_route(&s, &RemotePort::Number(443)).expect_err("external name");
+        assert!(e.to_string().contains("ExternalName"), "{e}");
     }
 
     #[test]
