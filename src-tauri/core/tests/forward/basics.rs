@@ -114,3 +114,17 @@ async fn a_port_nothing_listens_on_ends_the_connection_with_the_nodes_reason() {
     eprintln!("port 7: {error}");
     assert!(error.contains("connection refused"), "{error}");
 }
+
+#[tokio::test]
+async fn a_healing_forward_to_an_external_name_service_is_refused_at_start() {
+    let e = forward(
+        "porthole-admin",
+        target("default", TargetKind::Service, "external-name"),
+        "443",
+        ForwardOptions::default(),
+    )
+    .await
+    .err()
+    .expect("an ExternalName service has no pods");
+    assert!(matches!(e, ForwardError::ExternalName { .. }), "{e}");
+}
