@@ -1,19 +1,74 @@
-//! Port-forward over SPDY/3.1 (`portforward.k8s.io`): placeholder until the
-//! SPDY client lands.
+//! Port-forward over SPDY/3.1 (`portforward.k8s.io`), what kubectl spoke
+//! before WebSocket and what older apiservers and kubelets (and some
+//! proxies in front of them) still only serve.
+//!
+//! - [`frame`]: frames on the wire; [`headers`]: their compressed header
+//!   blocks ([`dictionary`]).
+//! - [`conn`]: one SPDY connection, its streams, pings and goodbye.
+//! - [`pair`]: one forwarded TCP connection as an error and a data stream.
+//!
+//! Each [`dial`] upgrades a connection of its own (as the WebSocket
+//! transport does), so one slow reader never holds up another connection:
+//! the server does no per-stream flow control, so streams sharing a
+//! connection would wait on each other.
 
-use super::dial::PodStream;
+pub mod conn;
+pub mod dictionary;
+pub mod frame;
+pub mod headers;
+pub mod pair;
+
+use http::{Request, header};
+use hyper_util::rt::TokioIo;
+
+use super::dial::{PodStream, pod_portforward_path, refusal};
 use super::error::DialError;
 use crate::cluster::client::ClusterClient;
+use conn::Connection;
+
+/// The upgrade asked for.
+pub const UPGRADE: &str = "SPDY/3.1";
+/// The port-forward protocol over it (the kubelet's only one).
+pub const PROTOCOL: &str = "portforward.k8s.io";
+const PROTOCOL_HEADER: &str = "X-Stream-Protocol-Version";
 
 /// Opens a stream to `port` of `namespace/pod` over SPDY.
 pub async fn dial(
-    _client: &ClusterClient,
-    _namespace: &str,
-    _pod: &str,
-    _port: u16,
+    client: &ClusterClient,
+    namespace: &str,
+    pod: &str,
+    port: u16,
 ) -> Result<PodStream, DialError> {
-    Err(DialError::TransportNotServed {
-        transport: "SPDY",
-        message: "this build has no SPDY client yet".into(),
-    })
+    let conn = connect(client, namespace, pod).await?;
+    pair::open(&conn, port, 0).await
+}
+
+/// Upgrades a connection to the Pod's portforward subresource.
+async fn connect(
+    client: &ClusterClient,
+    namespace: &str,
+    pod: &str,
+) -> Result<Connection, DialError> {
+    // POST, as kubectl sends it (RBAC: `create` on pods/portforward).
+    let request = Request::post(pod_portforward_path(namespace, pod))
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, UPGRADE)
+        .header(PROTOCOL_HEADER, PROTOCOL)
+        .body(())
+        .map_err(|e| DialError::Protocol(format!("building the request: {e}")))?;
+    let (response, upgraded) = client.upgrade(request, true).await?;
+    let Some(upgraded) = upgraded else {
+        return Err(refusal(response, namespace, pod, "SPDY").await);
+    };
+    let protocol = response
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if protocol != Some(PROTOCOL) {
+        return Err(DialError::Protocol(format!(
+            "unable to negotiate protocol: client supports {PROTOCOL:?}, server returned {:?}",
+            protocol.unwrap_or_default()
+        )));
+    }
+    Ok(Connection::start(TokioIo::new(upgraded)))
 }

@@ -1,0 +1,793 @@
+//! One SPDY/3.1 client connection over an upgraded HTTP connection: a
+//! writer task that owns the socket's write half and the header
+//! compressor, and a reader task that owns the read half and the
+//! decompressor and hands each stream its frames.
+//!
+//! Flow control: the Go SPDY server the kubelet uses
+//! (github.com/moby/spdystream) neither sends WINDOW_UPDATE nor holds a
+//! sender to its window, so waiting for window here would stall every
+//! stream after 64 KiB. Streams send freely and back-pressure comes from
+//! the socket; what arrives is acknowledged with WINDOW_UPDATE anyway
+//! ([`StreamTx::consumed`]), as the draft asks of a receiver.
+//!
+//! The connection pings the server every [`PING_EVERY`] (kubectl does
+//! too: it keeps idle forwards open through proxies that drop quiet
+//! connections) and gives up on it after [`SILENT_LIMIT`] without a frame.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::frame::{self, Frame, status};
+use super::headers::{Compressor, Decompressor, HeaderError, Headers};
+
+pub const PING_EVERY: Duration = Duration::from_secs(5);
+/// A connection that shows no sign of life for this long, although pinged
+/// all along, is taken for dead.
+pub const SILENT_LIMIT: Duration = Duration::from_secs(60);
+/// Largest frame read: the format's limit (Go writes at most 32 KiB).
+const MAX_FRAME: usize = frame::MAX_LENGTH;
+/// Queued frames to write, across all streams.
+const OUT_QUEUE: usize = 64;
+/// Frames queued for one stream before the reader waits for it.
+const STREAM_QUEUE: usize = 16;
+/// How much the writer gathers into one write.
+const WRITE_BATCH: usize = 256 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+/// Time for the goodbye (GOAWAY and the TLS close) at the end.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a stream receives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Data(Bytes),
+    /// The peer finished sending (FLAG_FIN).
+    Fin,
+    /// The peer reset the stream (RST_STREAM) with this status.
+    Reset(u32),
+}
+
+/// Why a stream did not open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("the server refused the stream ({})", status::name(*.0))]
+    Refused(u32),
+    #[error("the SPDY connection closed")]
+    Closed,
+}
+
+/// A handle on the connection; the connection says goodbye once every
+/// handle and every stream is gone.
+pub struct Connection {
+    out: mpsc::Sender<Out>,
+    shared: Arc<Shared>,
+}
+
+/// A stream whose SYN_STREAM went out; [`Opening::replied`] waits for the
+/// server's SYN_REPLY.
+pub struct Opening {
+    stream: Stream,
+    reply: oneshot::Receiver<Result<(), u32>>,
+}
+
+/// An open stream: its frames in [`Stream::rx`], its sending side in
+/// [`Stream::tx`]. Dropping it forgets the stream.
+pub struct Stream {
+    pub rx: mpsc::Receiver<Incoming>,
+    pub tx: StreamTx,
+    _slot: SlotGuard,
+}
+
+/// The sending side of a stream.
+#[derive(Clone)]
+pub struct StreamTx {
+    id: u32,
+    out: mpsc::Sender<Out>,
+}
+
+struct Shared {
+    streams: Mutex<HashMap<u32, Slot>>,
+    /// Cancelled when either task ends: nothing more goes in or out.
+    closed: CancellationToken,
+    /// The server said GOAWAY: no new streams.
+    going_away: AtomicBool,
+    started: Instant,
+    /// When the reader last got bytes (ms since `started`).
+    last_heard_ms: AtomicU64,
+    /// The reader is waiting for a slow stream, not for the socket.
+    reader_busy: AtomicBool,
+}
+
+struct Slot {
+    reply: Option<oneshot::Sender<Result<(), u32>>>,
+    incoming: mpsc::Sender<Incoming>,
+}
+
+struct SlotGuard {
+    id: u32,
+    shared: Arc<Shared>,
+}
+
+enum Out {
+    /// A new stream: the writer numbers it, so that ids go out in order
+    /// and header blocks pass the compressor in wire order.
+    Open {
+        headers: Vec<(String, String)>,
+        fin: bool,
+        slot: Slot,
+        id: oneshot::Sender<u32>,
+    },
+    Frame(Frame),
+}
+
+impl Connection {
+    /// Starts the connection's tasks on an upgraded stream.
+    pub fn start<IO>(io: IO) -> Self
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read_half, write_half) = tokio::io::split(io);
+        let (out, out_rx) = mpsc::channel(OUT_QUEUE);
+        let shared = Arc::new(Shared {
+            streams: Mutex::new(HashMap::new()),
+            closed: CancellationToken::new(),
+            going_away: AtomicBool::new(false),
+            started: Instant::now(),
+            last_heard_ms: AtomicU64::new(0),
+            reader_busy: AtomicBool::new(false),
+        });
+        tokio::spawn(write_loop(write_half, out_rx, shared.clone()));
+        tokio::spawn(read_loop(read_half, out.downgrade(), shared.clone()));
+        Self { out, shared }
+    }
+
+    /// Whether new streams can still be opened here.
+    pub fn is_usable(&self) -> bool {
+        !self.shared.closed.is_cancelled() && !self.shared.going_away.load(Ordering::Relaxed)
+    }
+
+    /// Sends SYN_STREAM with `headers` (`fin`: this end will not send).
+    pub async fn open(
+        &self,
+        headers: Vec<(String, String)>,
+        fin: bool,
+    ) -> Result<Opening, OpenError> {
+        if !self.is_usable() {
+            return Err(OpenError::Closed);
+        }
+        let (incoming, rx) = mpsc::channel(STREAM_QUEUE);
+        let (reply_tx, reply) = oneshot::channel();
+        let (id_tx, id_rx) = oneshot::channel();
+        let slot = Slot {
+            reply: Some(reply_tx),
+            incoming,
+        };
+        self.out
+            .send(Out::Open {
+                headers,
+                fin,
+                slot,
+                id: id_tx,
+            })
+            .await
+            .map_err(|_| OpenError::Closed)?;
+        let id = id_rx.await.map_err(|_| OpenError::Closed)?;
+        Ok(Opening {
+            stream: Stream {
+                rx,
+                tx: StreamTx {
+                    id,
+                    out: self.out.clone(),
+                },
+                _slot: SlotGuard {
+                    id,
+                    shared: self.shared.clone(),
+                },
+            },
+            reply,
+        })
+    }
+}
+
+impl Opening {
+    /// The stream, once the server replied.
+    pub async fn replied(self) -> Result<Stream, OpenError> {
+        match self.reply.await {
+            Ok(Ok(())) => Ok(self.stream),
+            Ok(Err(code)) => Err(OpenError::Refused(code)),
+            Err(_) => Err(OpenError::Closed),
+        }
+    }
+}
+
+impl StreamTx {
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Sends `data` (at most 16 MiB; `fin`: the last of it). Fails once
+    /// the connection is gone.
+    pub async fn send(&self, data: Bytes, fin: bool) -> Result<(), OpenError> {
+        self.frame(Frame::Data {
+            stream: self.id,
+            fin,
+            data,
+        })
+        .await
+    }
+
+    /// Resets the stream (RST_STREAM).
+    pub async fn reset(&self, code: u32) -> Result<(), OpenError> {
+        self.frame(Frame::RstStream {
+            stream: self.id,
+            status: code,
+        })
+        .await
+    }
+
+    /// Tells the peer `bytes` more of its data were taken (WINDOW_UPDATE).
+    pub async fn consumed(&self, bytes: u32) -> Result<(), OpenError> {
+        self.frame(Frame::WindowUpdate {
+            stream: self.id,
+            delta: bytes,
+        })
+        .await
+    }
+
+    async fn frame(&self, frame: Frame) -> Result<(), OpenError> {
+        self.out
+            .send(Out::Frame(frame))
+            .await
+            .map_err(|_| OpenError::Closed)
+    }
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.shared.streams().remove(&self.id);
+    }
+}
+
+impl Shared {
+    fn streams(&self) -> MutexGuard<'_, HashMap<u32, Slot>> {
+        self.streams.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn heard(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_heard_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Nothing heard for too long while the reader was free to hear it.
+    fn silent(&self) -> bool {
+        if self.reader_busy.load(Ordering::Relaxed) {
+            return false;
+        }
+        let heard = Duration::from_millis(self.last_heard_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(heard) > SILENT_LIMIT
+    }
+}
+
+/// Writes what the streams queue, plus pings; says GOAWAY once nothing
+/// can queue any more.
+async fn write_loop<W>(mut w: W, mut rx: mpsc::Receiver<Out>, shared: Arc<Shared>)
+where
+    W: AsyncWrite + Unpin,
+{
+    let mut compressor = Compressor::default();
+    let mut next_id: u32 = 1;
+    let mut next_ping: u32 = 1;
+    let mut buf = BytesMut::with_capacity(WRITE_BATCH + READ_CHUNK);
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let goodbye = loop {
+        tokio::select! {
+            () = shared.closed.cancelled() => break false,
+            out = rx.recv() => {
+                let Some(out) = out else { break true };
+                let mut next = Some(out);
+                while let Some(out) = next {
+                    if let Err(e) = encode(out, &mut buf, &mut compressor, &mut next_id, &shared) {
+                        tracing::warn!(error = %e, "SPDY: a stream's headers could not be compressed");
+                    }
+                    next = if buf.len() < WRITE_BATCH { rx.try_recv().ok() } else { None };
+                }
+            }
+            _ = ping.tick() => {
+                if shared.silent() {
+                    tracing::warn!(
+                        seconds = SILENT_LIMIT.as_secs(),
+                        "SPDY: the server stopped answering pings; closing the connection"
+                    );
+                    break false;
+                }
+                Frame::Ping(next_ping).encode(&mut buf);
+                next_ping = next_ping.wrapping_add(2);
+            }
+        }
+        if let Err(e) = w.write_all(&buf).await {
+            tracing::debug!(error = %e, "SPDY: writing failed");
+            buf.clear();
+            break false;
+        }
+        buf.clear();
+    };
+    shared.closed.cancel();
+    let finish = async {
+        if goodbye {
+            Frame::GoAway {
+                last_good: 0,
+                status: 0,
+            }
+            .encode(&mut buf);
+            w.write_all(&buf).await?;
+        }
+        w.shutdown().await
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, finish).await;
+}
+
+fn encode(
+    out: Out,
+    buf: &mut BytesMut,
+    compressor: &mut Compressor,
+    next_id: &mut u32,
+    shared: &Shared,
+) -> Result<(), HeaderError> {
+    match out {
+        Out::Frame(frame) => frame.encode(buf),
+        Out::Open {
+            headers,
+            fin,
+            slot,
+            id,
+        } => {
+            // Ids are 31 bits; a connection that ran out opens no more
+            // (dropping the slot fails the opener).
+            if *next_id > 0x7fff_ffff {
+                shared.going_away.store(true, Ordering::Relaxed);
+                return Ok(());
+            }
+            let pairs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let block = compressor.compress(&pairs)?;
+            let stream = *next_id;
+            *next_id += 2;
+            shared.streams().insert(stream, slot);
+            let _ = id.send(stream);
+            Frame::SynStream {
+                stream,
+                associated: 0,
+                priority: 0,
+                flags: if fin { frame::FLAG_FIN } else { 0 },
+                headers: block,
+            }
+            .encode(buf);
+        }
+    }
+    Ok(())
+}
+
+/// Reads frames and hands them to their streams until the connection
+/// ends; then every stream still open learns it (its queue closes).
+async fn read_loop<R>(r: R, out: mpsc::WeakSender<Out>, shared: Arc<Shared>)
+where
+    R: AsyncRead + Unpin,
+{
+    let why = tokio::select! {
+        why = read_frames(r, &out, &shared) => why,
+        () = shared.closed.cancelled() => "the connection closed".to_owned(),
+    };
+    tracing::debug!(reason = %why, "SPDY connection ended");
+    shared.closed.cancel();
+    // Pending openers and open streams see their channels close.
+    shared.streams().clear();
+}
+
+async fn read_frames<R>(mut r: R, out: &mpsc::WeakSender<Out>, shared: &Shared) -> String
+where
+    R: AsyncRead + Unpin,
+{
+    let mut decompressor = Decompressor::default();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        loop {
+            let frame = match frame::decode(&mut buf, MAX_FRAME) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) => return e.to_string(),
+            };
+            if let Err(e) = dispatch(frame, &mut decompressor, out, shared).await {
+                return e.to_string();
+            }
+        }
+        buf.reserve(READ_CHUNK);
+        match r.read_buf(&mut buf).await {
+            Ok(0) => return "the server closed the connection".to_owned(),
+            Ok(_) => shared.heard(),
+            Err(e) => return format!("reading failed: {e}"),
+        }
+    }
+}
+
+async fn dispatch(
+    frame: Frame,
+    decompressor: &mut Decompressor,
+    out: &mpsc::WeakSender<Out>,
+    shared: &Shared,
+) -> Result<(), HeaderError> {
+    match frame {
+        Frame::Data { stream, fin, data } => {
+            if !data.is_empty() {
+                deliver(shared, stream, Incoming::Data(data)).await;
+            }
+            if fin {
+                deliver(shared, stream, Incoming::Fin).await;
+            }
+        }
+        Frame::SynReply {
+            stream,
+            fin,
+            headers,
+        } => {
+            decompressor.decompress(&headers)?;
+            let reply = shared
+                .streams()
+                .get_mut(&stream)
+                .and_then(|slot| slot.reply.take());
+            if let Some(reply) = reply {
+                let _ = reply.send(Ok(()));
+            }
+            if fin {
+                deliver(shared, stream, Incoming::Fin).await;
+            }
+        }
+        Frame::Headers {
+            stream,
+            fin,
+            headers,
+        } => {
+            // Read (the compression context needs it), then ignored.
+            decompressor.decompress(&headers)?;
+            if fin {
+                deliver(shared, stream, Incoming::Fin).await;
+            }
+        }
+        Frame::SynStream {
+            stream, headers, ..
+        } => {
+            let headers: Headers = decompressor.decompress(&headers)?;
+            tracing::debug!(
+                stream,
+                ?headers,
+                "SPDY: refusing a stream the server opened"
+            );
+            send_now(
+                out,
+                Frame::RstStream {
+                    stream,
+                    status: status::REFUSED_STREAM,
+                },
+            )
+            .await;
+        }
+        Frame::RstStream { stream, status } => {
+            let reply = shared
+                .streams()
+                .get_mut(&stream)
+                .and_then(|slot| slot.reply.take());
+            match reply {
+                Some(reply) => {
+                    let _ = reply.send(Err(status));
+                }
+                None => deliver(shared, stream, Incoming::Reset(status)).await,
+            }
+        }
+        // Odd ids are ours coming back; the server's are answered.
+        Frame::Ping(id) => {
+            if id % 2 == 0 {
+                send_now(out, Frame::Ping(id)).await;
+            }
+        }
+        Frame::GoAway { last_good, status } => {
+            tracing::debug!(last_good, status, "SPDY: the server is going away");
+            shared.going_away.store(true, Ordering::Relaxed);
+            // Streams after `last_good` were never seen by the server.
+            let refused: Vec<u32> = shared
+                .streams()
+                .keys()
+                .copied()
+                .filter(|id| *id > last_good)
+                .collect();
+            for stream in refused {
+                let reply = shared
+                    .streams()
+                    .get_mut(&stream)
+                    .and_then(|slot| slot.reply.take());
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(Err(status::REFUSED_STREAM));
+                    }
+                    None => deliver(shared, stream, Incoming::Reset(status::REFUSED_STREAM)).await,
+                }
+            }
+        }
+        Frame::Settings(entries) => tracing::trace!(?entries, "SPDY: server settings"),
+        // See the module doc: the server never limits us, so its window
+        // updates (if any) change nothing.
+        Frame::WindowUpdate { .. } | Frame::Unknown(_) => {}
+    }
+    Ok(())
+}
+
+/// Hands `item` to its stream, waiting while the stream's queue is full
+/// (this is the back-pressure towards the server). Frames for streams
+/// already gone are dropped.
+async fn deliver(shared: &Shared, stream: u32, item: Incoming) {
+    let sink = shared.streams().get(&stream).map(|s| s.incoming.clone());
+    let Some(sink) = sink else { return };
+    shared.reader_busy.store(true, Ordering::Relaxed);
+    let _ = sink.send(item).await;
+    shared.heard();
+    shared.reader_busy.store(false, Ordering::Relaxed);
+}
+
+/// Queues a frame of the connection's own (ping answers, refusals) while
+/// anyone still holds the connection.
+async fn send_now(out: &mpsc::WeakSender<Out>, frame: Frame) {
+    if let Some(out) = out.upgrade() {
+        let _ = out.send(Out::Frame(frame)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server end of a connection, for tests: frames in and out with
+    /// its own header contexts.
+    struct Peer {
+        io: tokio::io::DuplexStream,
+        buf: BytesMut,
+        rx: Decompressor,
+        tx: Compressor,
+    }
+
+    impl Peer {
+        async fn frame(&mut self) -> Frame {
+            loop {
+                if let Some(f) = frame::decode(&mut self.buf, MAX_FRAME).expect("valid") {
+                    return f;
+                }
+                let n =
+                    tokio::time::timeout(Duration::from_secs(5), self.io.read_buf(&mut self.buf))
+                        .await
+                        .expect("a frame in time")
+                        .expect("read");
+                assert!(n > 0, "the client closed");
+            }
+        }
+
+        async fn send(&mut self, frame: Frame) {
+            let mut out = BytesMut::new();
+            frame.encode(&mut out);
+            self.io.write_all(&out).await.expect("write");
+        }
+
+        async fn reply(&mut self, stream: u32) {
+            let headers = self.tx.compress(&[]).expect("compress");
+            self.send(Frame::SynReply {
+                stream,
+                fin: false,
+                headers,
+            })
+            .await;
+        }
+
+        /// The next SYN_STREAM: its id, flags and headers.
+        async fn syn(&mut self) -> (u32, u8, Headers) {
+            match self.frame().await {
+                Frame::SynStream {
+                    stream,
+                    flags,
+                    headers,
+                    ..
+                } => (
+                    stream,
+                    flags,
+                    self.rx.decompress(&headers).expect("headers"),
+                ),
+                other => panic!("a SYN_STREAM, got {other:?}"),
+            }
+        }
+    }
+
+    fn pair() -> (Connection, Peer) {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let conn = Connection::start(client);
+        let peer = Peer {
+            io: server,
+            buf: BytesMut::new(),
+            rx: Decompressor::default(),
+            tx: Compressor::default(),
+        };
+        (conn, peer)
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn streams_get_odd_increasing_ids_and_their_replies() {
+        let (conn, mut peer) = pair();
+        let a = conn
+            .open(headers(&[("streamtype", "error")]), true)
+            .await
+            .expect("open");
+        let b = conn
+            .open(headers(&[("streamtype", "data")]), false)
+            .await
+            .expect("open");
+        let (id_a, flags_a, h_a) = peer.syn().await;
+        let (id_b, flags_b, h_b) = peer.syn().await;
+        assert_eq!((id_a, flags_a), (1, frame::FLAG_FIN));
+        assert_eq!((id_b, flags_b), (3, 0));
+        assert_eq!(h_a, headers(&[("streamtype", "error")]));
+        assert_eq!(h_b, headers(&[("streamtype", "data")]));
+        peer.reply(3).await;
+        peer.reply(1).await;
+        let a = a.replied().await.expect("a");
+        let b = b.replied().await.expect("b");
+        assert_eq!((a.tx.id(), b.tx.id()), (1, 3));
+    }
+
+    #[tokio::test]
+    async fn data_fin_and_reset_reach_their_stream() {
+        let (conn, mut peer) = pair();
+        let opening = conn.open(headers(&[]), false).await.expect("open");
+        let (id, _, _) = peer.syn().await;
+        peer.reply(id).await;
+        let mut stream = opening.replied().await.expect("replied");
+        peer.send(Frame::Data {
+            stream: id,
+            fin: true,
+            data: Bytes::from_static(b"pong"),
+        })
+        .await;
+        assert_eq!(
+            stream.rx.recv().await,
+            Some(Incoming::Data(Bytes::from_static(b"pong")))
+        );
+        assert_eq!(stream.rx.recv().await, Some(Incoming::Fin));
+        peer.send(Frame::RstStream {
+            stream: id,
+            status: status::CANCEL,
+        })
+        .await;
+        assert_eq!(
+            stream.rx.recv().await,
+            Some(Incoming::Reset(status::CANCEL))
+        );
+        stream
+            .tx
+            .send(Bytes::from_static(b"ping"), true)
+            .await
+            .expect("send");
+        assert_eq!(
+            peer.frame().await,
+            Frame::Data {
+                stream: id,
+                fin: true,
+                data: Bytes::from_static(b"ping")
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_reset_before_its_reply_is_refused() {
+        let (conn, mut peer) = pair();
+        let opening = conn.open(headers(&[]), false).await.expect("open");
+        let (id, _, _) = peer.syn().await;
+        peer.send(Frame::RstStream {
+            stream: id,
+            status: status::REFUSED_STREAM,
+        })
+        .await;
+        assert_eq!(
+            opening.replied().await.err(),
+            Some(OpenError::Refused(status::REFUSED_STREAM))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_servers_pings_are_answered_and_its_streams_refused() {
+        let (conn, mut peer) = pair();
+        peer.send(Frame::Ping(2)).await;
+        assert_eq!(peer.frame().await, Frame::Ping(2));
+        let headers = peer.tx.compress(&[("x", "y")]).expect("compress");
+        peer.send(Frame::SynStream {
+            stream: 2,
+            associated: 0,
+            priority: 0,
+            flags: 0,
+            headers,
+        })
+        .await;
+        assert_eq!(
+            peer.frame().await,
+            Frame::RstStream {
+                stream: 2,
+                status: status::REFUSED_STREAM
+            }
+        );
+        drop(conn);
+    }
+
+    #[tokio::test]
+    async fn goaway_refuses_streams_the_server_never_saw() {
+        let (conn, mut peer) = pair();
+        let opening = conn.open(headers(&[]), false).await.expect("open");
+        let (id, _, _) = peer.syn().await;
+        peer.send(Frame::GoAway {
+            last_good: 0,
+            status: 0,
+        })
+        .await;
+        assert_eq!(
+            opening.replied().await.err(),
+            Some(OpenError::Refused(status::REFUSED_STREAM))
+        );
+        assert!(!conn.is_usable());
+        assert_eq!(id, 1);
+    }
+
+    #[tokio::test]
+    async fn the_last_handle_gone_says_goaway_and_closes() {
+        let (conn, mut peer) = pair();
+        let opening = conn.open(headers(&[]), false).await.expect("open");
+        let (id, _, _) = peer.syn().await;
+        peer.reply(id).await;
+        let stream = opening.replied().await.expect("replied");
+        drop(conn);
+        drop(stream);
+        assert_eq!(
+            peer.frame().await,
+            Frame::GoAway {
+                last_good: 0,
+                status: 0
+            }
+        );
+        let mut rest = Vec::new();
+        peer.io.read_to_end(&mut rest).await.expect("eof");
+        assert!(rest.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_closed_connection_ends_its_streams_and_opens_no_more() {
+        let (conn, mut peer) = pair();
+        let opening = conn.open(headers(&[]), false).await.expect("open");
+        let (id, _, _) = peer.syn().await;
+        peer.reply(id).await;
+        let mut stream = opening.replied().await.expect("replied");
+        drop(peer);
+        assert_eq!(stream.rx.recv().await, None);
+        assert!(!conn.is_usable());
+        assert_eq!(
+            conn.open(headers(&[]), false).await.err(),
+            Some(OpenError::Closed)
+        );
+    }
+}
