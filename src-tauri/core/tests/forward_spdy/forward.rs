@@ -100,6 +100,8 @@ async fn the_nodes_error_reaches_the_forwards_status() {
         .await
         .expect("the connection ends within 10 s")
         .expect("read");
+    // A client closes once the other side has: the connection then ends.
+    drop(socket);
     let mut status = forward.subscribe();
     let said = tokio::time::timeout(
         5 * SECOND,

@@ -12,7 +12,9 @@
 //!
 //! The connection pings the server every [`PING_EVERY`] (kubectl does
 //! too: it keeps idle forwards open through proxies that drop quiet
-//! connections) and gives up on it after [`SILENT_LIMIT`] without a frame.
+//! connections) and gives up on it after [`SILENT_LIMIT`] without a frame
+//! (time spent waiting on a slow stream or a full socket aside: a busy
+//! server is not a dead one).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -312,12 +314,18 @@ where
                 next_ping = next_ping.wrapping_add(2);
             }
         }
+        let started = Instant::now();
         if let Err(e) = w.write_all(&buf).await {
             tracing::debug!(error = %e, "SPDY: writing failed");
             buf.clear();
             break false;
         }
         buf.clear();
+        // A write that had to wait was held back by a server that is busy,
+        // not gone: its silence meanwhile does not count.
+        if started.elapsed() > PING_EVERY {
+            shared.heard();
+        }
     };
     shared.closed.cancel();
     let finish = async {
@@ -551,76 +559,12 @@ async fn send_now(out: &mpsc::WeakSender<Out>, frame: Frame) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::peer::Peer;
     use super::*;
 
-    /// The server end of a connection, for tests: frames in and out with
-    /// its own header contexts.
-    struct Peer {
-        io: tokio::io::DuplexStream,
-        buf: BytesMut,
-        rx: Decompressor,
-        tx: Compressor,
-    }
-
-    impl Peer {
-        async fn frame(&mut self) -> Frame {
-            loop {
-                if let Some(f) = frame::decode(&mut self.buf, MAX_FRAME).expect("valid") {
-                    return f;
-                }
-                let n =
-                    tokio::time::timeout(Duration::from_secs(5), self.io.read_buf(&mut self.buf))
-                        .await
-                        .expect("a frame in time")
-                        .expect("read");
-                assert!(n > 0, "the client closed");
-            }
-        }
-
-        async fn send(&mut self, frame: Frame) {
-            let mut out = BytesMut::new();
-            frame.encode(&mut out);
-            self.io.write_all(&out).await.expect("write");
-        }
-
-        async fn reply(&mut self, stream: u32) {
-            let headers = self.tx.compress(&[]).expect("compress");
-            self.send(Frame::SynReply {
-                stream,
-                fin: false,
-                headers,
-            })
-            .await;
-        }
-
-        /// The next SYN_STREAM: its id, flags and headers.
-        async fn syn(&mut self) -> (u32, u8, Headers) {
-            match self.frame().await {
-                Frame::SynStream {
-                    stream,
-                    flags,
-                    headers,
-                    ..
-                } => (
-                    stream,
-                    flags,
-                    self.rx.decompress(&headers).expect("headers"),
-                ),
-                other => panic!("a SYN_STREAM, got {other:?}"),
-            }
-        }
-    }
-
     fn pair() -> (Connection, Peer) {
-        let (client, server) = tokio::io::duplex(1 << 20);
-        let conn = Connection::start(client);
-        let peer = Peer {
-            io: server,
-            buf: BytesMut::new(),
-            rx: Decompressor::default(),
-            tx: Compressor::default(),
-        };
-        (conn, peer)
+        let (client, peer) = Peer::new();
+        (Connection::start(client), peer)
     }
 
     fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -17,6 +17,8 @@ pub mod dictionary;
 pub mod frame;
 pub mod headers;
 pub mod pair;
+#[cfg(test)]
+mod peer;
 
 use http::{Request, header};
 use hyper_util::rt::TokioIo;

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream, ReadHalf};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream, ReadHalf, WriteHalf};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
@@ -70,30 +70,36 @@ pub async fn open(conn: &Connection, port: u16, request_id: u64) -> Result<PodSt
 }
 
 /// Moves bytes between the streams and the pipe until both directions
-/// have ended, and passes the error stream's text on.
+/// have ended, and passes on what went wrong, if anything.
 async fn bridge(
     mut error: Stream,
     mut data: Stream,
     pipe: DuplexStream,
     error_tx: oneshot::Sender<String>,
 ) {
-    let (pipe_rx, mut pipe_tx) = tokio::io::split(pipe);
+    let (pipe_rx, pipe_tx) = tokio::io::split(pipe);
     let stop = CancellationToken::new();
     let mut up = tokio::spawn(upstream(pipe_rx, data.tx.clone(), stop.clone()));
-    let mut error_tx = Some(error_tx);
-    let mut text = String::new();
-    let mut error_open = true;
-    // The Pod's side finished sending (FIN), or the stream was reset.
-    let mut remote_done = false;
-    // Still watching the data stream for a reset after its FIN.
-    let mut data_open = true;
     let mut up_done = false;
-    let mut unacked: u32 = 0;
+    let mut down = Downstream {
+        pipe: pipe_tx,
+        tx: data.tx.clone(),
+        stop: stop.clone(),
+        done: false,
+        watching: true,
+        unacked: 0,
+        ended_by: None,
+    };
+    let mut said = Said {
+        text: String::new(),
+        open: true,
+        tx: Some(error_tx),
+    };
     let mut grace: Option<tokio::time::Instant> = None;
     let mut check = tokio::time::interval(LOCAL_GONE_CHECK);
     loop {
-        if remote_done && up_done {
-            if !error_open {
+        if down.done && up_done {
+            if !said.open {
                 break;
             }
             grace.get_or_insert_with(|| tokio::time::Instant::now() + ERROR_STREAM_GRACE);
@@ -105,56 +111,10 @@ async fn bridge(
             }
         };
         tokio::select! {
-            item = data.rx.recv(), if data_open => match item {
-                Some(Incoming::Data(bytes)) if !remote_done => {
-                    if pipe_tx.write_all(&bytes).await.is_err() {
-                        local_gone(&data.tx, &stop).await;
-                        remote_done = true;
-                        data_open = false;
-                        continue;
-                    }
-                    unacked = unacked.saturating_add(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
-                    if unacked >= ACK_EVERY {
-                        let _ = data.tx.consumed(unacked).await;
-                        unacked = 0;
-                    }
-                }
-                Some(Incoming::Data(_)) => {}
-                Some(Incoming::Fin) => {
-                    let _ = pipe_tx.shutdown().await;
-                    remote_done = true;
-                }
-                Some(Incoming::Reset(_)) | None => {
-                    let _ = pipe_tx.shutdown().await;
-                    stop.cancel();
-                    remote_done = true;
-                    data_open = false;
-                }
-            },
-            item = error.rx.recv(), if error_open => match item {
-                Some(Incoming::Data(bytes)) => {
-                    let room = MAX_ERROR_TEXT.saturating_sub(text.len());
-                    text.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
-                }
-                Some(Incoming::Fin | Incoming::Reset(_)) | None => {
-                    error_open = false;
-                    // Said as soon as it is known: the connection's user
-                    // looks for it when its copying ends.
-                    if !text.is_empty() && let Some(tx) = error_tx.take() {
-                        let _ = tx.send(std::mem::take(&mut text));
-                    }
-                }
-            },
+            item = data.rx.recv(), if down.watching => down.take(item).await,
+            item = error.rx.recv(), if said.open => said.take(item),
             _ = &mut up, if !up_done => up_done = true,
-            _ = check.tick(), if up_done && !remote_done => {
-                // A zero-length write fails once the local side dropped
-                // its end of the pipe.
-                if pipe_tx.write(&[]).await.is_err() {
-                    local_gone(&data.tx, &stop).await;
-                    remote_done = true;
-                    data_open = false;
-                }
-            }
+            _ = check.tick(), if up_done && !down.done => down.check_local().await,
             () = grace_over => {
                 tracing::debug!(stream = error.tx.id(), "SPDY: the error stream stayed open; closing anyway");
                 break;
@@ -162,17 +122,125 @@ async fn bridge(
         }
     }
     stop.cancel();
-    if !text.is_empty()
-        && let Some(tx) = error_tx.take()
-    {
-        let _ = tx.send(text);
+    let fallback = down.ended_by.take();
+    said.finish(fallback);
+}
+
+/// The Pod-to-local direction of a data stream.
+struct Downstream {
+    pipe: WriteHalf<DuplexStream>,
+    tx: StreamTx,
+    stop: CancellationToken,
+    /// The Pod's side finished sending (FIN) or the stream ended.
+    done: bool,
+    /// Still reading the stream (after its FIN, for a reset).
+    watching: bool,
+    /// Bytes taken since the last WINDOW_UPDATE.
+    unacked: u32,
+    /// Why the stream ended early, when no FIN came first.
+    ended_by: Option<String>,
+}
+
+impl Downstream {
+    async fn take(&mut self, item: Option<Incoming>) {
+        match item {
+            Some(Incoming::Data(bytes)) if !self.done => {
+                if self.pipe.write_all(&bytes).await.is_err() {
+                    self.local_gone().await;
+                    return;
+                }
+                let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                self.unacked = self.unacked.saturating_add(len);
+                if self.unacked >= ACK_EVERY {
+                    let _ = self.tx.consumed(self.unacked).await;
+                    self.unacked = 0;
+                }
+            }
+            Some(Incoming::Data(_)) => {}
+            Some(Incoming::Fin) => {
+                let _ = self.pipe.shutdown().await;
+                self.done = true;
+            }
+            Some(Incoming::Reset(code)) => {
+                self.end(format!(
+                    "the node reset the stream ({})",
+                    status::name(code)
+                ))
+                .await;
+            }
+            None => {
+                self.end("the connection to the apiserver closed".to_owned())
+                    .await;
+            }
+        }
+    }
+
+    /// The stream is over; `why`, unless it had already finished.
+    async fn end(&mut self, why: String) {
+        if !self.done {
+            self.ended_by = Some(why);
+            let _ = self.pipe.shutdown().await;
+        }
+        self.stop.cancel();
+        self.done = true;
+        self.watching = false;
+    }
+
+    /// A zero-length write fails once the local side dropped its end of
+    /// the pipe: then the Pod's side is reset.
+    async fn check_local(&mut self) {
+        if self.pipe.write(&[]).await.is_err() {
+            self.local_gone().await;
+        }
+    }
+
+    async fn local_gone(&mut self) {
+        self.stop.cancel();
+        let _ = self.tx.reset(status::CANCEL).await;
+        self.done = true;
+        self.watching = false;
     }
 }
 
-/// The local side went away: the Pod's side is reset, nothing more is sent.
-async fn local_gone(data: &StreamTx, stop: &CancellationToken) {
-    stop.cancel();
-    let _ = data.reset(status::CANCEL).await;
+/// The error stream's text.
+struct Said {
+    text: String,
+    open: bool,
+    tx: Option<oneshot::Sender<String>>,
+}
+
+impl Said {
+    fn take(&mut self, item: Option<Incoming>) {
+        match item {
+            Some(Incoming::Data(bytes)) => {
+                let room = MAX_ERROR_TEXT.saturating_sub(self.text.len());
+                self.text
+                    .push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+            }
+            Some(Incoming::Fin | Incoming::Reset(_)) | None => {
+                self.open = false;
+                // Passed on as soon as it is known: the connection's user
+                // looks for it when its copying ends.
+                if !self.text.is_empty() {
+                    self.finish(None);
+                }
+            }
+        }
+    }
+
+    /// Sends the node's text, else `fallback`, once.
+    fn finish(&mut self, fallback: Option<String>) {
+        let message = if self.text.is_empty() {
+            fallback
+        } else {
+            Some(std::mem::take(&mut self.text))
+        };
+        if let Some(message) = message
+            && let Some(tx) = self.tx.take()
+        {
+            let _ = tx.send(message);
+        }
+    }
 }
 
 /// Sends what the local side writes, in DATA frames, then FIN when it
@@ -195,6 +263,180 @@ async fn upstream(mut pipe: ReadHalf<DuplexStream>, tx: StreamTx, stop: Cancella
         };
         if fin || sent.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::frame::{FLAG_FIN, Frame};
+    use super::super::headers;
+    use super::super::peer::Peer;
+    use super::*;
+
+    /// A pair opened against a test peer: the client's stream, the peer,
+    /// and the error and data stream ids.
+    async fn opened(port: u16) -> (PodStream, Peer, u32, u32) {
+        let (client, mut peer) = Peer::new();
+        let conn = Connection::start(client);
+        let dial = tokio::spawn(async move { open(&conn, port, 7).await });
+        let (error, flags, error_headers) = peer.syn().await;
+        let (data, data_flags, data_headers) = peer.syn().await;
+        assert_eq!((flags, data_flags), (FLAG_FIN, 0));
+        assert_eq!(headers::get(&error_headers, "streamtype"), Some("error"));
+        assert_eq!(headers::get(&data_headers, "streamtype"), Some("data"));
+        for h in [&error_headers, &data_headers] {
+            assert_eq!(headers::get(h, "port"), Some(port.to_string().as_str()));
+            assert_eq!(headers::get(h, "requestid"), Some("7"));
+        }
+        peer.reply(error).await;
+        peer.reply(data).await;
+        let stream = dial.await.expect("join").expect("open");
+        (stream, peer, error, data)
+    }
+
+    fn data(stream: u32, fin: bool, bytes: &'static [u8]) -> Frame {
+        Frame::Data {
+            stream,
+            fin,
+            data: Bytes::from_static(bytes),
+        }
+    }
+
+    #[tokio::test]
+    async fn bytes_and_each_sides_end_of_sending_pass_both_ways() {
+        let (mut stream, mut peer, error, id) = opened(5432).await;
+        stream.io.write_all(b"ping").await.expect("write");
+        stream.io.shutdown().await.expect("half-close");
+        assert_eq!(peer.significant_frame().await, data(id, false, b"ping"));
+        assert_eq!(peer.significant_frame().await, data(id, true, b""));
+        // The local side stopped sending; the Pod still answers.
+        peer.send(data(id, false, b"pong")).await;
+        peer.send(data(id, true, b"")).await;
+        peer.send(data(error, true, b"")).await;
+        let mut got = Vec::new();
+        stream.io.read_to_end(&mut got).await.expect("read");
+        assert_eq!(got, b"pong");
+        assert!(stream.remote_error.await.is_err(), "nothing went wrong");
+    }
+
+    #[tokio::test]
+    async fn the_nodes_error_text_is_passed_on() {
+        let (mut stream, mut peer, error, id) = opened(9999).await;
+        // What the kubelet does when it cannot reach the port.
+        peer.send(data(id, true, b"")).await;
+        peer.send(data(
+            error,
+            false,
+            b"error forwarding port 9999: connection refused",
+        ))
+        .await;
+        peer.send(Frame::RstStream {
+            stream: id,
+            status: status::CANCEL,
+        })
+        .await;
+        peer.send(Frame::RstStream {
+            stream: error,
+            status: status::CANCEL,
+        })
+        .await;
+        let mut got = Vec::new();
+        stream.io.read_to_end(&mut got).await.expect("read");
+        assert!(got.is_empty());
+        assert_eq!(
+            stream.remote_error.await.as_deref(),
+            Ok("error forwarding port 9999: connection refused")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_without_a_word_is_named() {
+        let (mut stream, mut peer, error, id) = opened(80).await;
+        for stream in [id, error] {
+            peer.send(Frame::RstStream { stream, status: 6 }).await;
+        }
+        let mut got = Vec::new();
+        stream.io.read_to_end(&mut got).await.expect("read");
+        let said = stream.remote_error.await;
+        assert_eq!(
+            said.as_deref(),
+            Ok("the node reset the stream (INTERNAL_ERROR)")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_connection_is_named() {
+        let (mut stream, peer, _, _) = opened(80).await;
+        drop(peer);
+        let mut got = Vec::new();
+        stream.io.read_to_end(&mut got).await.expect("read");
+        assert_eq!(
+            stream.remote_error.await.as_deref(),
+            Ok("the connection to the apiserver closed")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_local_side_that_goes_away_resets_the_pods_side() {
+        let (stream, mut peer, _, id) = opened(80).await;
+        drop(stream);
+        assert_eq!(peer.significant_frame().await, data(id, true, b""));
+        assert_eq!(
+            peer.significant_frame().await,
+            Frame::RstStream {
+                stream: id,
+                status: status::CANCEL
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn data_taken_is_acknowledged_with_window_updates() {
+        let (mut stream, mut peer, _, id) = opened(80).await;
+        let chunk = vec![7u8; 16 * 1024];
+        for _ in 0..4 {
+            peer.send(Frame::Data {
+                stream: id,
+                fin: false,
+                data: Bytes::from(chunk.clone()),
+            })
+            .await;
+        }
+        let mut got = vec![0u8; 4 * chunk.len()];
+        stream.io.read_exact(&mut got).await.expect("read");
+        let mut acknowledged = 0;
+        while acknowledged < 64 * 1024 {
+            match peer.frame().await {
+                Frame::WindowUpdate { stream, delta } => {
+                    assert_eq!(stream, id);
+                    acknowledged += delta;
+                }
+                Frame::Ping(_) => {}
+                other => panic!("a WINDOW_UPDATE, got {other:?}"),
+            }
+        }
+        assert_eq!(acknowledged, 64 * 1024);
+    }
+
+    #[tokio::test]
+    async fn a_refused_stream_fails_the_dial() {
+        let (client, mut peer) = Peer::new();
+        let conn = Connection::start(client);
+        let dial = tokio::spawn(async move { open(&conn, 0, 0).await });
+        let (error, _, _) = peer.syn().await;
+        peer.send(Frame::RstStream {
+            stream: error,
+            status: status::REFUSED_STREAM,
+        })
+        .await;
+        let outcome = dial.await.expect("join");
+        match outcome {
+            Err(DialError::Protocol(message)) => {
+                assert!(message.contains("REFUSED_STREAM"), "{message}")
+            }
+            Err(other) => panic!("a protocol error, got {other}"),
+            Ok(_) => panic!("a protocol error, got a stream"),
         }
     }
 }
