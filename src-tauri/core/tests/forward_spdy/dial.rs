@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{
-    DOWNLOAD, ECHO, Pattern, WEBSOCKET, client, exchange, get, median_ms, mib_per_s,
+    DOWNLOAD, ECHO, Pattern, STREAM, WEBSOCKET, client, exchange, get, median_ms, mib_per_s,
 };
 
 const ADMIN: &str = "porthole-admin";
@@ -236,4 +236,37 @@ async fn connection_set_up_time_is_printed_next_to_websockets() {
         "dial + GET /healthz, median of {ROUNDS}: {}",
         figures.join(", ")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forwarded_connections_share_a_spdy_connection_that_closes_when_idle() {
+    let client = client(ADMIN).await;
+    let (ns, pod, port) = STREAM;
+    let key = spdy::pool::Key::new(&client, ns, pod);
+    for _ in 0..10 {
+        let PodStream {
+            mut io,
+            remote_error,
+        } = spdy::dial(&client, ns, pod, port).await.expect("dial");
+        let answer = get(&mut io, "/healthz").await;
+        assert_eq!(answer.status, 200);
+        io.shutdown().await.expect("half-close");
+        let mut rest = Vec::new();
+        io.read_to_end(&mut rest).await.expect("read to the end");
+        drop(io);
+        // The stream's end is released once the node finished it.
+        assert!(remote_error.await.is_err(), "no error");
+    }
+    assert_eq!(
+        spdy::pool::connections(&key),
+        1,
+        "ten dials, one connection"
+    );
+    tokio::time::timeout(spdy::pool::LINGER + 5 * SECOND, async {
+        while spdy::pool::connections(&key) > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the idle connection closes after lingering");
 }

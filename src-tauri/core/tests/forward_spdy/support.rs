@@ -17,6 +17,9 @@ pub use porthole_testkit::cluster;
 pub const ECHO: (&str, &str, u16) = ("team-a", "echo-0", 8080);
 /// The download backend (`GET /download?bytes=N`: byte k is k % 256).
 pub const DOWNLOAD: (&str, &str, u16) = ("default", "download-0", 8080);
+/// The stream backend (only its `/healthz` is used), for the test that
+/// counts shared connections: no other test dials it.
+pub const STREAM: (&str, &str, u16) = ("default", "stream-0", 8080);
 /// The WebSocket echo backend (`/ws`).
 pub const WEBSOCKET: (&str, &str, u16) = ("default", "websocket-0", 8080);
 

@@ -7,8 +7,11 @@
 //! (github.com/moby/spdystream) neither sends WINDOW_UPDATE nor holds a
 //! sender to its window, so waiting for window here would stall every
 //! stream after 64 KiB. Streams send freely and back-pressure comes from
-//! the socket; what arrives is acknowledged with WINDOW_UPDATE anyway
-//! ([`StreamTx::consumed`]), as the draft asks of a receiver.
+//! the socket. As a receiver this end keeps to the draft all the same, at
+//! little cost: it grants [`RECEIVE_WINDOW`] per stream (SETTINGS) and
+//! for the session (WINDOW_UPDATE on stream 0) when it starts, and
+//! renews each once half of it is used ([`StreamTx::consumed`] for
+//! streams, the reader for the session).
 //!
 //! The connection pings the server every [`PING_EVERY`] (kubectl does
 //! too: it keeps idle forwards open through proxies that drop quiet
@@ -31,6 +34,11 @@ use super::frame::{self, Frame, status};
 use super::headers::{Compressor, Decompressor, HeaderError, Headers};
 
 pub const PING_EVERY: Duration = Duration::from_secs(5);
+/// The window granted to the server, per stream and for the session.
+pub const RECEIVE_WINDOW: u32 = 16 << 20;
+/// SPDY/3.1's initial window (draft 3.1 §2.6.8).
+const DEFAULT_WINDOW: u32 = 64 * 1024;
+const SETTINGS_INITIAL_WINDOW_SIZE: u32 = 7;
 /// A connection that shows no sign of life for this long, although pinged
 /// all along, is taken for dead.
 pub const SILENT_LIMIT: Duration = Duration::from_secs(60);
@@ -67,6 +75,7 @@ pub enum OpenError {
 
 /// A handle on the connection; the connection says goodbye once every
 /// handle and every stream is gone.
+#[derive(Clone)]
 pub struct Connection {
     out: mpsc::Sender<Out>,
     shared: Arc<Shared>,
@@ -153,6 +162,12 @@ impl Connection {
     /// Whether new streams can still be opened here.
     pub fn is_usable(&self) -> bool {
         !self.shared.closed.is_cancelled() && !self.shared.going_away.load(Ordering::Relaxed)
+    }
+
+    /// Whether the reader is waiting for a stream whose queue is full (new
+    /// streams would wait with it).
+    pub fn is_waiting_on_a_stream(&self) -> bool {
+        self.shared.reader_busy.load(Ordering::Relaxed)
     }
 
     /// Sends SYN_STREAM with `headers` (`fin`: this end will not send).
@@ -289,17 +304,46 @@ where
     let mut buf = BytesMut::with_capacity(WRITE_BATCH + READ_CHUNK);
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    Frame::Settings(vec![(0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)]).encode(&mut buf);
+    Frame::WindowUpdate {
+        stream: 0,
+        delta: RECEIVE_WINDOW - DEFAULT_WINDOW,
+    }
+    .encode(&mut buf);
     let goodbye = loop {
+        // What the last round queued (first: the greeting).
+        let started = Instant::now();
+        if let Err(e) = w.write_all(&buf).await {
+            tracing::debug!(error = %e, "SPDY: writing failed");
+            buf.clear();
+            break false;
+        }
+        buf.clear();
+        // A write that had to wait was held back by a server that is busy,
+        // not gone: its silence meanwhile does not count.
+        if started.elapsed() > PING_EVERY {
+            shared.heard();
+        }
         tokio::select! {
             () = shared.closed.cancelled() => break false,
             out = rx.recv() => {
                 let Some(out) = out else { break true };
                 let mut next = Some(out);
-                while let Some(out) = next {
+                let mut failed = false;
+                while let Some(out) = next.take() {
+                    // The compressor's state is the connection's: after a
+                    // failure, no later block could be read.
                     if let Err(e) = encode(out, &mut buf, &mut compressor, &mut next_id, &shared) {
-                        tracing::warn!(error = %e, "SPDY: a stream's headers could not be compressed");
+                        tracing::warn!(error = %e, "SPDY: compressing headers failed; closing the connection");
+                        failed = true;
+                        break;
                     }
-                    next = if buf.len() < WRITE_BATCH { rx.try_recv().ok() } else { None };
+                    if buf.len() < WRITE_BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                if failed {
+                    break false;
                 }
             }
             _ = ping.tick() => {
@@ -313,18 +357,6 @@ where
                 Frame::Ping(next_ping).encode(&mut buf);
                 next_ping = next_ping.wrapping_add(2);
             }
-        }
-        let started = Instant::now();
-        if let Err(e) = w.write_all(&buf).await {
-            tracing::debug!(error = %e, "SPDY: writing failed");
-            buf.clear();
-            break false;
-        }
-        buf.clear();
-        // A write that had to wait was held back by a server that is busy,
-        // not gone: its silence meanwhile does not count.
-        if started.elapsed() > PING_EVERY {
-            shared.heard();
         }
     };
     shared.closed.cancel();
@@ -363,6 +395,10 @@ fn encode(
                 shared.going_away.store(true, Ordering::Relaxed);
                 return Ok(());
             }
+            // The opener gave up (timed out) before its turn.
+            if id.is_closed() {
+                return Ok(());
+            }
             let pairs: Vec<(&str, &str)> = headers
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -371,7 +407,10 @@ fn encode(
             let stream = *next_id;
             *next_id += 2;
             shared.streams().insert(stream, slot);
-            let _ = id.send(stream);
+            // The block must go out (the peer's decompressor needs it)
+            // even if the opener gave up meanwhile; the stream then ends
+            // at once.
+            let abandoned = id.send(stream).is_err();
             Frame::SynStream {
                 stream,
                 associated: 0,
@@ -380,6 +419,14 @@ fn encode(
                 headers: block,
             }
             .encode(buf);
+            if abandoned {
+                shared.streams().remove(&stream);
+                Frame::RstStream {
+                    stream,
+                    status: status::CANCEL,
+                }
+                .encode(buf);
+            }
         }
     }
     Ok(())
@@ -407,6 +454,8 @@ where
 {
     let mut decompressor = Decompressor::default();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    // Data received since the session window was last renewed.
+    let mut unacked: u32 = 0;
     loop {
         loop {
             let frame = match frame::decode(&mut buf, MAX_FRAME) {
@@ -414,6 +463,20 @@ where
                 Ok(None) => break,
                 Err(e) => return e.to_string(),
             };
+            if let Frame::Data { data, .. } = &frame {
+                unacked = unacked.saturating_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
+                if unacked >= RECEIVE_WINDOW / 2 {
+                    send_now(
+                        out,
+                        Frame::WindowUpdate {
+                            stream: 0,
+                            delta: unacked,
+                        },
+                    )
+                    .await;
+                    unacked = 0;
+                }
+            }
             if let Err(e) = dispatch(frame, &mut decompressor, out, shared).await {
                 return e.to_string();
             }
@@ -572,6 +635,22 @@ mod tests {
             .iter()
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[tokio::test]
+    async fn the_session_starts_by_granting_the_receive_window() {
+        let (_conn, mut peer) = pair();
+        assert_eq!(
+            peer.raw_frame().await,
+            Frame::Settings(vec![(0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)])
+        );
+        assert_eq!(
+            peer.raw_frame().await,
+            Frame::WindowUpdate {
+                stream: 0,
+                delta: RECEIVE_WINDOW - DEFAULT_WINDOW
+            }
+        );
     }
 
     #[tokio::test]

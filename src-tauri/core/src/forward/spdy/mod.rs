@@ -6,11 +6,10 @@
 //!   blocks ([`dictionary`]).
 //! - [`conn`]: one SPDY connection, its streams, pings and goodbye.
 //! - [`pair`]: one forwarded TCP connection as an error and a data stream.
-//!
-//! Each [`dial`] upgrades a connection of its own (as the WebSocket
-//! transport does), so one slow reader never holds up another connection:
-//! the server does no per-stream flow control, so streams sharing a
-//! connection would wait on each other.
+//! - [`pool`]: connections shared by the dials to one Pod, as kubectl
+//!   shares one per forward (a new forwarded connection then costs one
+//!   round trip to the node), within bounds that keep one stalled reader
+//!   from holding up many.
 
 pub mod conn;
 pub mod dictionary;
@@ -19,6 +18,9 @@ pub mod headers;
 pub mod pair;
 #[cfg(test)]
 mod peer;
+pub mod pool;
+
+use std::time::Duration;
 
 use http::{Request, header};
 use hyper_util::rt::TokioIo;
@@ -34,15 +36,32 @@ pub const UPGRADE: &str = "SPDY/3.1";
 pub const PROTOCOL: &str = "portforward.k8s.io";
 const PROTOCOL_HEADER: &str = "X-Stream-Protocol-Version";
 
-/// Opens a stream to `port` of `namespace/pod` over SPDY.
+/// How long the node has to accept a forwarded connection's streams on a
+/// new connection (kubectl waits as long).
+pub const STREAM_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The same on a shared connection, which answers in one round trip when
+/// healthy: past this, a new connection is tried.
+pub const SHARED_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a stream to `port` of `namespace/pod` over SPDY: on a shared
+/// connection to the Pod when one has room, else on a new one.
 pub async fn dial(
     client: &ClusterClient,
     namespace: &str,
     pod: &str,
     port: u16,
 ) -> Result<PodStream, DialError> {
+    let key = pool::Key::new(client, namespace, pod);
+    if let Some(lease) = pool::lease(&key) {
+        match pair::open(lease, port, SHARED_REPLY_TIMEOUT).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => {
+                tracing::debug!(error = %e, "SPDY: a shared connection failed; opening a new one");
+            }
+        }
+    }
     let conn = connect(client, namespace, pod).await?;
-    pair::open(&conn, port, 0).await
+    pair::open(pool::add(key, conn), port, STREAM_CREATION_TIMEOUT).await
 }
 
 /// Upgrades a connection to the Pod's portforward subresource.

@@ -14,13 +14,12 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream, ReadHalf, W
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::conn::{Connection, Incoming, OpenError, Stream, StreamTx};
+use super::conn::{Incoming, OpenError, RECEIVE_WINDOW, Stream, StreamTx};
 use super::frame::status;
+use super::pool::Lease;
 use crate::forward::dial::{PIPE_BUFFER, PodStream};
 use crate::forward::error::DialError;
 
-/// How long the node has to accept both streams (kubectl waits as long).
-pub const STREAM_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the error stream may stay open after the data stream ended.
 const ERROR_STREAM_GRACE: Duration = Duration::from_secs(5);
 /// How often a stream whose local side stopped sending checks whether the
@@ -30,39 +29,44 @@ const LOCAL_GONE_CHECK: Duration = Duration::from_secs(1);
 const MAX_ERROR_TEXT: usize = 64 * 1024;
 /// Room for each read from the local side (a DATA frame's most).
 const CHUNK: usize = 64 * 1024;
-/// Received bytes acknowledged per WINDOW_UPDATE (half the draft's
-/// initial 64 KiB window).
-const ACK_EVERY: u32 = 32 * 1024;
+/// Received bytes acknowledged per WINDOW_UPDATE: half the window.
+const ACK_EVERY: u32 = RECEIVE_WINDOW / 2;
 
-/// Opens the two streams for `port` on `conn` and starts moving bytes
-/// between them and the returned [`PodStream`].
-pub async fn open(conn: &Connection, port: u16, request_id: u64) -> Result<PodStream, DialError> {
+/// Opens the two streams for `port` on the leased connection (the node
+/// must accept them within `reply_within`) and starts moving bytes
+/// between them and the returned [`PodStream`]. The lease is released
+/// when the forwarded connection ends, saying whether it ended well.
+pub async fn open(lease: Lease, port: u16, reply_within: Duration) -> Result<PodStream, DialError> {
     let headers = |kind: &str| {
         vec![
             ("streamtype".to_owned(), kind.to_owned()),
             ("port".to_owned(), port.to_string()),
-            ("requestid".to_owned(), request_id.to_string()),
+            ("requestid".to_owned(), lease.request.to_string()),
         ]
     };
     // Both SYN_STREAMs go out before either reply is awaited: one round
     // trip to the node, not two.
     let streams = async {
-        let error = conn.open(headers("error"), true).await?;
-        let data = conn.open(headers("data"), false).await?;
+        let error = lease.conn.open(headers("error"), true).await?;
+        let data = lease.conn.open(headers("data"), false).await?;
         tokio::try_join!(error.replied(), data.replied())
     };
-    let (error, data) = tokio::time::timeout(STREAM_CREATION_TIMEOUT, streams)
+    // A failure drops the lease: the connection takes no more streams.
+    let (error, data) = tokio::time::timeout(reply_within, streams)
         .await
         .map_err(|_| {
             DialError::Protocol(format!(
                 "the node did not accept the port-forward streams within {} s",
-                STREAM_CREATION_TIMEOUT.as_secs()
+                reply_within.as_secs()
             ))
         })?
         .map_err(|e: OpenError| DialError::Protocol(format!("opening the streams: {e}")))?;
     let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
     let (error_tx, remote_error) = oneshot::channel();
-    tokio::spawn(bridge(error, data, theirs, error_tx));
+    tokio::spawn(async move {
+        let well = bridge(error, data, theirs, error_tx).await;
+        lease.release(well);
+    });
     Ok(PodStream {
         io: ours,
         remote_error,
@@ -70,13 +74,14 @@ pub async fn open(conn: &Connection, port: u16, request_id: u64) -> Result<PodSt
 }
 
 /// Moves bytes between the streams and the pipe until both directions
-/// have ended, and passes on what went wrong, if anything.
+/// have ended, and passes on what went wrong, if anything. True if all
+/// went well: both sides finished sending and the node said nothing.
 async fn bridge(
     mut error: Stream,
     mut data: Stream,
     pipe: DuplexStream,
     error_tx: oneshot::Sender<String>,
-) {
+) -> bool {
     let (pipe_rx, pipe_tx) = tokio::io::split(pipe);
     let stop = CancellationToken::new();
     let mut up = tokio::spawn(upstream(pipe_rx, data.tx.clone(), stop.clone()));
@@ -96,6 +101,7 @@ async fn bridge(
         tx: Some(error_tx),
     };
     let mut grace: Option<tokio::time::Instant> = None;
+    let mut well = true;
     let mut check = tokio::time::interval(LOCAL_GONE_CHECK);
     loop {
         if down.done && up_done {
@@ -111,19 +117,40 @@ async fn bridge(
             }
         };
         tokio::select! {
-            item = data.rx.recv(), if down.watching => down.take(item).await,
-            item = error.rx.recv(), if said.open => said.take(item),
+            item = data.rx.recv(), if down.watching => {
+                down.take(item).await;
+                // Frames the server still sends are dropped, not queued
+                // (a full queue would hold up the connection's reader).
+                if !down.watching {
+                    data.rx.close();
+                }
+            }
+            item = error.rx.recv(), if said.open => {
+                said.take(item);
+                if !said.open {
+                    error.rx.close();
+                }
+            }
             _ = &mut up, if !up_done => up_done = true,
-            _ = check.tick(), if up_done && !down.done => down.check_local().await,
+            _ = check.tick(), if up_done && !down.done => {
+                down.check_local().await;
+                if !down.watching {
+                    data.rx.close();
+                }
+            }
             () = grace_over => {
                 tracing::debug!(stream = error.tx.id(), "SPDY: the error stream stayed open; closing anyway");
+                well = false;
                 break;
             }
         }
     }
     stop.cancel();
+    // The local side going away is its own affair: the connection is fine.
+    let well = well && down.ended_by.is_none() && said.text.is_empty() && said.tx.is_some();
     let fallback = down.ended_by.take();
     said.finish(fallback);
+    well
 }
 
 /// The Pod-to-local direction of a data stream.
@@ -269,6 +296,8 @@ async fn upstream(mut pipe: ReadHalf<DuplexStream>, tx: StreamTx, stop: Cancella
 
 #[cfg(test)]
 mod tests {
+    use super::super::STREAM_CREATION_TIMEOUT;
+    use super::super::conn::Connection;
     use super::super::frame::{FLAG_FIN, Frame};
     use super::super::headers;
     use super::super::peer::Peer;
@@ -279,7 +308,9 @@ mod tests {
     async fn opened(port: u16) -> (PodStream, Peer, u32, u32) {
         let (client, mut peer) = Peer::new();
         let conn = Connection::start(client);
-        let dial = tokio::spawn(async move { open(&conn, port, 7).await });
+        let dial = tokio::spawn(async move {
+            open(Lease::alone(conn, 7), port, STREAM_CREATION_TIMEOUT).await
+        });
         let (error, flags, error_headers) = peer.syn().await;
         let (data, data_flags, data_headers) = peer.syn().await;
         assert_eq!((flags, data_flags), (FLAG_FIN, 0));
@@ -392,38 +423,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn data_taken_is_acknowledged_with_window_updates() {
+    async fn data_taken_renews_the_stream_and_session_windows() {
         let (mut stream, mut peer, _, id) = opened(80).await;
-        let chunk = vec![7u8; 16 * 1024];
-        for _ in 0..4 {
+        let chunk = Bytes::from(vec![7u8; 32 * 1024]);
+        let chunks = (ACK_EVERY as usize).div_ceil(chunk.len());
+        let total = chunks * chunk.len();
+        let read = tokio::spawn(async move {
+            let mut got = vec![0u8; total];
+            stream.io.read_exact(&mut got).await.expect("read");
+            stream
+        });
+        for _ in 0..chunks {
             peer.send(Frame::Data {
                 stream: id,
                 fin: false,
-                data: Bytes::from(chunk.clone()),
+                data: chunk.clone(),
             })
             .await;
         }
-        let mut got = vec![0u8; 4 * chunk.len()];
-        stream.io.read_exact(&mut got).await.expect("read");
-        let mut acknowledged = 0;
-        while acknowledged < 64 * 1024 {
-            match peer.frame().await {
-                Frame::WindowUpdate { stream, delta } => {
-                    assert_eq!(stream, id);
-                    acknowledged += delta;
-                }
+        let _stream = read.await.expect("join");
+        let mut renewed = Vec::new();
+        while renewed.len() < 2 {
+            match peer.raw_frame().await {
+                Frame::WindowUpdate { stream, delta } => renewed.push((stream, delta)),
+                Frame::Ping(_) | Frame::Settings(_) => {}
+                other => panic!("a WINDOW_UPDATE, got {other:?}"),
+            }
+        }
+        renewed.retain(|(stream, delta)| *stream != 0 || *delta != RECEIVE_WINDOW - 64 * 1024);
+        while renewed.len() < 2 {
+            match peer.raw_frame().await {
+                Frame::WindowUpdate { stream, delta } => renewed.push((stream, delta)),
                 Frame::Ping(_) => {}
                 other => panic!("a WINDOW_UPDATE, got {other:?}"),
             }
         }
-        assert_eq!(acknowledged, 64 * 1024);
+        renewed.sort_unstable();
+        assert_eq!(renewed, [(0, total as u32), (id, total as u32)]);
     }
 
     #[tokio::test]
     async fn a_refused_stream_fails_the_dial() {
         let (client, mut peer) = Peer::new();
         let conn = Connection::start(client);
-        let dial = tokio::spawn(async move { open(&conn, 0, 0).await });
+        let dial =
+            tokio::spawn(
+                async move { open(Lease::alone(conn, 0), 0, STREAM_CREATION_TIMEOUT).await },
+            );
         let (error, _, _) = peer.syn().await;
         peer.send(Frame::RstStream {
             stream: error,

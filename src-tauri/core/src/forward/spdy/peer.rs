@@ -29,8 +29,19 @@ impl Peer {
         (client, peer)
     }
 
-    /// The next frame the client sent (within 5 s).
+    /// The next frame the client sent (within 5 s), the session greeting
+    /// (SETTINGS, and WINDOW_UPDATE for the session) aside.
     pub async fn frame(&mut self) -> Frame {
+        loop {
+            match self.raw_frame().await {
+                Frame::Settings(_) | Frame::WindowUpdate { stream: 0, .. } => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// The next frame the client sent (within 5 s).
+    pub async fn raw_frame(&mut self) -> Frame {
         loop {
             if let Some(f) = frame::decode(&mut self.buf, frame::MAX_LENGTH).expect("valid") {
                 return f;
