@@ -301,7 +301,7 @@ where
     let mut compressor = Compressor::default();
     let mut next_id: u32 = 1;
     let mut next_ping: u32 = 1;
-    let mut buf = BytesMut::with_capacity(WRITE_BATCH + READ_CHUNK);
+    let mut buf = BytesMut::new();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     Frame::Settings(vec![(0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)]).encode(&mut buf);

@@ -135,6 +135,10 @@ impl Lease {
     /// The forwarded connection ended; `well`: cleanly, so the connection
     /// may take more.
     pub fn release(mut self, well: bool) {
+        self.settle(well);
+    }
+
+    fn settle(&mut self, well: bool) {
         let Some((key, id)) = self.home.take() else {
             return;
         };
@@ -167,15 +171,7 @@ impl Drop for Lease {
     /// A lease dropped unreleased (a dial that failed, a task that ended
     /// abruptly) counts as ending badly.
     fn drop(&mut self) {
-        if self.home.is_some() {
-            let lease = Lease {
-                conn: self.conn.clone(),
-                request: self.request,
-                reused: self.reused,
-                home: self.home.take(),
-            };
-            lease.release(false);
-        }
+        self.settle(false);
     }
 }
 
