@@ -24,14 +24,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+mod reader;
+mod writer;
+
 use super::frame::{self, Frame, status};
-use super::headers::{Compressor, Decompressor, HeaderError, Headers};
 
 pub const PING_EVERY: Duration = Duration::from_secs(5);
 /// The window granted to the server, per stream and for the session.
@@ -154,8 +156,12 @@ impl Connection {
             last_heard_ms: AtomicU64::new(0),
             reader_busy: AtomicBool::new(false),
         });
-        tokio::spawn(write_loop(write_half, out_rx, shared.clone()));
-        tokio::spawn(read_loop(read_half, out.downgrade(), shared.clone()));
+        tokio::spawn(writer::write_loop(write_half, out_rx, shared.clone()));
+        tokio::spawn(reader::read_loop(
+            read_half,
+            out.downgrade(),
+            shared.clone(),
+        ));
         Self { out, shared }
     }
 
@@ -292,336 +298,10 @@ impl Shared {
     }
 }
 
-/// Writes what the streams queue, plus pings; says GOAWAY once nothing
-/// can queue any more.
-async fn write_loop<W>(mut w: W, mut rx: mpsc::Receiver<Out>, shared: Arc<Shared>)
-where
-    W: AsyncWrite + Unpin,
-{
-    let mut compressor = Compressor::default();
-    let mut next_id: u32 = 1;
-    let mut next_ping: u32 = 1;
-    let mut buf = BytesMut::new();
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    Frame::Settings(vec![(0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)]).encode(&mut buf);
-    Frame::WindowUpdate {
-        stream: 0,
-        delta: RECEIVE_WINDOW - DEFAULT_WINDOW,
-    }
-    .encode(&mut buf);
-    let goodbye = loop {
-        // What the last round queued (first: the greeting).
-        let started = Instant::now();
-        if let Err(e) = w.write_all(&buf).await {
-            tracing::debug!(error = %e, "SPDY: writing failed");
-            buf.clear();
-            break false;
-        }
-        buf.clear();
-        // A write that had to wait was held back by a server that is busy,
-        // not gone: its silence meanwhile does not count.
-        if started.elapsed() > PING_EVERY {
-            shared.heard();
-        }
-        tokio::select! {
-            () = shared.closed.cancelled() => break false,
-            out = rx.recv() => {
-                let Some(out) = out else { break true };
-                let mut next = Some(out);
-                let mut failed = false;
-                while let Some(out) = next.take() {
-                    // The compressor's state is the connection's: after a
-                    // failure, no later block could be read.
-                    if let Err(e) = encode(out, &mut buf, &mut compressor, &mut next_id, &shared) {
-                        tracing::warn!(error = %e, "SPDY: compressing headers failed; closing the connection");
-                        failed = true;
-                        break;
-                    }
-                    if buf.len() < WRITE_BATCH {
-                        next = rx.try_recv().ok();
-                    }
-                }
-                if failed {
-                    break false;
-                }
-            }
-            _ = ping.tick() => {
-                if shared.silent() {
-                    tracing::warn!(
-                        seconds = SILENT_LIMIT.as_secs(),
-                        "SPDY: the server stopped answering pings; closing the connection"
-                    );
-                    break false;
-                }
-                Frame::Ping(next_ping).encode(&mut buf);
-                next_ping = next_ping.wrapping_add(2);
-            }
-        }
-    };
-    shared.closed.cancel();
-    let finish = async {
-        if goodbye {
-            Frame::GoAway {
-                last_good: 0,
-                status: 0,
-            }
-            .encode(&mut buf);
-            w.write_all(&buf).await?;
-        }
-        w.shutdown().await
-    };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, finish).await;
-}
-
-fn encode(
-    out: Out,
-    buf: &mut BytesMut,
-    compressor: &mut Compressor,
-    next_id: &mut u32,
-    shared: &Shared,
-) -> Result<(), HeaderError> {
-    match out {
-        Out::Frame(frame) => frame.encode(buf),
-        Out::Open {
-            headers,
-            fin,
-            slot,
-            id,
-        } => {
-            // Ids are 31 bits; a connection that ran out opens no more
-            // (dropping the slot fails the opener).
-            if *next_id > 0x7fff_ffff {
-                shared.going_away.store(true, Ordering::Relaxed);
-                return Ok(());
-            }
-            // The opener gave up (timed out) before its turn.
-            if id.is_closed() {
-                return Ok(());
-            }
-            let pairs: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let block = compressor.compress(&pairs)?;
-            let stream = *next_id;
-            *next_id += 2;
-            shared.streams().insert(stream, slot);
-            // The block must go out (the peer's decompressor needs it)
-            // even if the opener gave up meanwhile; the stream then ends
-            // at once.
-            let abandoned = id.send(stream).is_err();
-            Frame::SynStream {
-                stream,
-                associated: 0,
-                priority: 0,
-                flags: if fin { frame::FLAG_FIN } else { 0 },
-                headers: block,
-            }
-            .encode(buf);
-            if abandoned {
-                shared.streams().remove(&stream);
-                Frame::RstStream {
-                    stream,
-                    status: status::CANCEL,
-                }
-                .encode(buf);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads frames and hands them to their streams until the connection
-/// ends; then every stream still open learns it (its queue closes).
-async fn read_loop<R>(r: R, out: mpsc::WeakSender<Out>, shared: Arc<Shared>)
-where
-    R: AsyncRead + Unpin,
-{
-    let why = tokio::select! {
-        why = read_frames(r, &out, &shared) => why,
-        () = shared.closed.cancelled() => "the connection closed".to_owned(),
-    };
-    tracing::debug!(reason = %why, "SPDY connection ended");
-    shared.closed.cancel();
-    // Pending openers and open streams see their channels close.
-    shared.streams().clear();
-}
-
-async fn read_frames<R>(mut r: R, out: &mpsc::WeakSender<Out>, shared: &Shared) -> String
-where
-    R: AsyncRead + Unpin,
-{
-    let mut decompressor = Decompressor::default();
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    // Data received since the session window was last renewed.
-    let mut unacked: u32 = 0;
-    loop {
-        loop {
-            let frame = match frame::decode(&mut buf, MAX_FRAME) {
-                Ok(Some(frame)) => frame,
-                Ok(None) => break,
-                Err(e) => return e.to_string(),
-            };
-            if let Frame::Data { data, .. } = &frame {
-                unacked = unacked.saturating_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
-                if unacked >= RECEIVE_WINDOW / 2 {
-                    send_now(
-                        out,
-                        Frame::WindowUpdate {
-                            stream: 0,
-                            delta: unacked,
-                        },
-                    )
-                    .await;
-                    unacked = 0;
-                }
-            }
-            if let Err(e) = dispatch(frame, &mut decompressor, out, shared).await {
-                return e.to_string();
-            }
-        }
-        buf.reserve(READ_CHUNK);
-        match r.read_buf(&mut buf).await {
-            Ok(0) => return "the server closed the connection".to_owned(),
-            Ok(_) => shared.heard(),
-            Err(e) => return format!("reading failed: {e}"),
-        }
-    }
-}
-
-async fn dispatch(
-    frame: Frame,
-    decompressor: &mut Decompressor,
-    out: &mpsc::WeakSender<Out>,
-    shared: &Shared,
-) -> Result<(), HeaderError> {
-    match frame {
-        Frame::Data { stream, fin, data } => {
-            if !data.is_empty() {
-                deliver(shared, stream, Incoming::Data(data)).await;
-            }
-            if fin {
-                deliver(shared, stream, Incoming::Fin).await;
-            }
-        }
-        Frame::SynReply {
-            stream,
-            fin,
-            headers,
-        } => {
-            decompressor.decompress(&headers)?;
-            let reply = shared
-                .streams()
-                .get_mut(&stream)
-                .and_then(|slot| slot.reply.take());
-            if let Some(reply) = reply {
-                let _ = reply.send(Ok(()));
-            }
-            if fin {
-                deliver(shared, stream, Incoming::Fin).await;
-            }
-        }
-        Frame::Headers {
-            stream,
-            fin,
-            headers,
-        } => {
-            // Read (the compression context needs it), then ignored.
-            decompressor.decompress(&headers)?;
-            if fin {
-                deliver(shared, stream, Incoming::Fin).await;
-            }
-        }
-        Frame::SynStream {
-            stream, headers, ..
-        } => {
-            let headers: Headers = decompressor.decompress(&headers)?;
-            tracing::debug!(
-                stream,
-                ?headers,
-                "SPDY: refusing a stream the server opened"
-            );
-            send_now(
-                out,
-                Frame::RstStream {
-                    stream,
-                    status: status::REFUSED_STREAM,
-                },
-            )
-            .await;
-        }
-        Frame::RstStream { stream, status } => {
-            let reply = shared
-                .streams()
-                .get_mut(&stream)
-                .and_then(|slot| slot.reply.take());
-            match reply {
-                Some(reply) => {
-                    let _ = reply.send(Err(status));
-                }
-                None => deliver(shared, stream, Incoming::Reset(status)).await,
-            }
-        }
-        // Odd ids are ours coming back; the server's are answered.
-        Frame::Ping(id) => {
-            if id % 2 == 0 {
-                send_now(out, Frame::Ping(id)).await;
-            }
-        }
-        Frame::GoAway { last_good, status } => {
-            tracing::debug!(last_good, status, "SPDY: the server is going away");
-            shared.going_away.store(true, Ordering::Relaxed);
-            // Streams after `last_good` were never seen by the server.
-            let refused: Vec<u32> = shared
-                .streams()
-                .keys()
-                .copied()
-                .filter(|id| *id > last_good)
-                .collect();
-            for stream in refused {
-                let reply = shared
-                    .streams()
-                    .get_mut(&stream)
-                    .and_then(|slot| slot.reply.take());
-                match reply {
-                    Some(reply) => {
-                        let _ = reply.send(Err(status::REFUSED_STREAM));
-                    }
-                    None => deliver(shared, stream, Incoming::Reset(status::REFUSED_STREAM)).await,
-                }
-            }
-        }
-        Frame::Settings(entries) => tracing::trace!(?entries, "SPDY: server settings"),
-        // See the module doc: the server never limits us, so its window
-        // updates (if any) change nothing.
-        Frame::WindowUpdate { .. } | Frame::Unknown(_) => {}
-    }
-    Ok(())
-}
-
-/// Hands `item` to its stream, waiting while the stream's queue is full
-/// (this is the back-pressure towards the server). Frames for streams
-/// already gone are dropped.
-async fn deliver(shared: &Shared, stream: u32, item: Incoming) {
-    let sink = shared.streams().get(&stream).map(|s| s.incoming.clone());
-    let Some(sink) = sink else { return };
-    shared.reader_busy.store(true, Ordering::Relaxed);
-    let _ = sink.send(item).await;
-    shared.heard();
-    shared.reader_busy.store(false, Ordering::Relaxed);
-}
-
-/// Queues a frame of the connection's own (ping answers, refusals) while
-/// anyone still holds the connection.
-async fn send_now(out: &mpsc::WeakSender<Out>, frame: Frame) {
-    if let Some(out) = out.upgrade() {
-        let _ = out.send(Out::Frame(frame)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncReadExt as _;
+
     use super::super::peer::Peer;
     use super::*;
 
