@@ -93,13 +93,7 @@ async fn dispatch(
             headers,
         } => {
             decompressor.decompress(&headers)?;
-            let reply = shared
-                .streams()
-                .get_mut(&stream)
-                .and_then(|slot| slot.reply.take());
-            if let Some(reply) = reply {
-                let _ = reply.send(Ok(()));
-            }
+            answer(shared, stream, Ok(())).await;
             if fin {
                 deliver(shared, stream, Incoming::Fin).await;
             }
@@ -133,18 +127,7 @@ async fn dispatch(
             )
             .await;
         }
-        Frame::RstStream { stream, status } => {
-            let reply = shared
-                .streams()
-                .get_mut(&stream)
-                .and_then(|slot| slot.reply.take());
-            match reply {
-                Some(reply) => {
-                    let _ = reply.send(Err(status));
-                }
-                None => deliver(shared, stream, Incoming::Reset(status)).await,
-            }
-        }
+        Frame::RstStream { stream, status } => answer(shared, stream, Err(status)).await,
         // Odd ids are ours coming back; the server's are answered.
         Frame::Ping(id) => {
             if id % 2 == 0 {
@@ -162,24 +145,31 @@ async fn dispatch(
                 .filter(|id| *id > last_good)
                 .collect();
             for stream in refused {
-                let reply = shared
-                    .streams()
-                    .get_mut(&stream)
-                    .and_then(|slot| slot.reply.take());
-                match reply {
-                    Some(reply) => {
-                        let _ = reply.send(Err(status::REFUSED_STREAM));
-                    }
-                    None => deliver(shared, stream, Incoming::Reset(status::REFUSED_STREAM)).await,
-                }
+                answer(shared, stream, Err(status::REFUSED_STREAM)).await;
             }
         }
         Frame::Settings(entries) => tracing::trace!(?entries, "SPDY: server settings"),
-        // See the module doc: the server never limits us, so its window
-        // updates (if any) change nothing.
+        // The server never limits this end (see the flow-control note of
+        // the connection), so its window updates change nothing.
         Frame::WindowUpdate { .. } | Frame::Unknown(_) => {}
     }
     Ok(())
+}
+
+/// The server answered a stream: `Ok` (SYN_REPLY) or a reset code. The
+/// opener still waiting learns it; an open stream gets the reset.
+async fn answer(shared: &Shared, stream: u32, outcome: Result<(), u32>) {
+    let reply = shared
+        .streams()
+        .get_mut(&stream)
+        .and_then(|slot| slot.reply.take());
+    match (reply, outcome) {
+        (Some(reply), outcome) => {
+            let _ = reply.send(outcome);
+        }
+        (None, Err(code)) => deliver(shared, stream, Incoming::Reset(code)).await,
+        (None, Ok(())) => {}
+    }
 }
 
 /// Hands `item` to its stream, waiting while the stream's queue is full
