@@ -26,10 +26,17 @@ pub struct PodStream {
     pub remote_error: oneshot::Receiver<String>,
 }
 
-/// The path of the portforward subresource.
+/// The path of the portforward subresource, for one port (WebSocket: the
+/// port is chosen when connecting).
 pub(super) fn portforward_path(namespace: &str, pod: &str, port: u16) -> String {
+    format!("{}?ports={port}", pod_portforward_path(namespace, pod))
+}
+
+/// The path of the portforward subresource without ports (SPDY: each
+/// stream names its port).
+pub(super) fn pod_portforward_path(namespace: &str, pod: &str) -> String {
     format!(
-        "/api/v1/namespaces/{}/pods/{}/portforward?ports={port}",
+        "/api/v1/namespaces/{}/pods/{}/portforward",
         path_segment(namespace),
         path_segment(pod),
     )
