@@ -10,6 +10,11 @@
 #
 # Skips the build when the cached binaries were built from exactly the current
 # versions.env + go.mod + go.sum (recorded in per-binary stamp files).
+# The node agent's sources change more often than the pins, and checkouts on
+# different branches share the cache: each version of the agent gets its own
+# directory, bin-<hash>/, with links to the shared kube-apiserver and etcd.
+# That directory is what gets printed, so one checkout's build never replaces
+# the agent another one's tests are about to start.
 #
 # Options:   --force   rebuild even if the cache looks fresh
 # Env:       PORTHOLE_CACHE_DIR  cache root (default ${XDG_CACHE_HOME:-~/.cache}/porthole)
@@ -26,7 +31,7 @@ force=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (try --help)" ;;
   esac
 done
@@ -51,9 +56,9 @@ stamp_for() {
   } | sha256sum | awk '{ print $1 }'
 }
 
-# is_fresh <binary name> <module dir>
+# is_fresh <binary name> <module dir> <output dir>
 is_fresh() {
-  local bin="$OUT_DIR/$1" stamp="$OUT_DIR/.$1.stamp"
+  local bin="$3/$1" stamp="$3/.$1.stamp"
   [[ "$force" == 0 && -f "$bin" && -x "$bin" && -s "$bin" && -f "$stamp" ]] || return 1
   [[ "$(<"$stamp")" == "$(stamp_for "$2")" ]]
 }
@@ -61,11 +66,18 @@ is_fresh() {
 KUBE_MOD="$CONTROL_PLANE_DIR/kube-apiserver"
 ETCD_MOD="$CONTROL_PLANE_DIR/etcd"
 AGENT_MOD="$CONTROL_PLANE_DIR/node-agent"
+AGENT_STAMP="$(stamp_for "$AGENT_MOD")"
+BIN_DIR="$OUT_DIR/bin-${AGENT_STAMP:0:16}"
 
-if is_fresh kube-apiserver "$KUBE_MOD" && is_fresh etcd "$ETCD_MOD" \
-    && is_fresh porthole-node-agent "$AGENT_MOD"; then
-  log "cached kube-apiserver $KUBERNETES_VERSION + etcd $ETCD_VERSION + node agent are up to date in $OUT_DIR"
-  printf '%s\n' "$OUT_DIR" >&3
+# links_ok: BIN_DIR reaches the shared kube-apiserver and etcd.
+links_ok() {
+  [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/etcd" ]]
+}
+
+if is_fresh kube-apiserver "$KUBE_MOD" "$OUT_DIR" && is_fresh etcd "$ETCD_MOD" "$OUT_DIR" \
+    && is_fresh porthole-node-agent "$AGENT_MOD" "$BIN_DIR" && links_ok; then
+  log "cached kube-apiserver $KUBERNETES_VERSION + etcd $ETCD_VERSION + node agent are up to date in $BIN_DIR"
+  printf '%s\n' "$BIN_DIR" >&3
   exit 0
 fi
 
@@ -85,13 +97,13 @@ TMP_FILES=()
 cleanup() { (( ${#TMP_FILES[@]} == 0 )) || rm -f "${TMP_FILES[@]}"; }
 trap cleanup EXIT
 
-# build_one <name> <module dir> <package> <expected --version substring> <ldflags>
+# build_one <name> <module dir> <package> <expected --version substring> <ldflags> <output dir>
 build_one() {
-  local name="$1" mod="$2" pkg="$3" expect="$4" ldflags="$5"
-  local bin="$OUT_DIR/$name" stampf="$OUT_DIR/.$name.stamp"
-  local tmp="$OUT_DIR/.$name.tmp.$$" stamp out start
+  local name="$1" mod="$2" pkg="$3" expect="$4" ldflags="$5" dir="$6"
+  local bin="$dir/$name" stampf="$dir/.$name.stamp"
+  local tmp="$dir/.$name.tmp.$$" stamp out start
 
-  if is_fresh "$name" "$mod"; then
+  if is_fresh "$name" "$mod" "$dir"; then
     log "$name: up to date"
     return 0
   fi
@@ -138,20 +150,24 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   [[ -z "$k8s_build_date" ]] || k8s_ldflags+=" -X $pkg.buildDate=$k8s_build_date"
 done
 build_one kube-apiserver "$KUBE_MOD" k8s.io/kubernetes/cmd/kube-apiserver \
-  "Kubernetes $KUBERNETES_VERSION" "$k8s_ldflags"
+  "Kubernetes $KUBERNETES_VERSION" "$k8s_ldflags" "$OUT_DIR"
 
 # --- etcd -------------------------------------------------------------------
 # etcd's version string is compiled in from go.etcd.io/etcd/api/v3/version;
 # only the git SHA is an ldflag, and there is no git checkout here.
 build_one etcd "$ETCD_MOD" go.etcd.io/etcd/server/v3 \
   "etcd Version: ${ETCD_VERSION#v}" \
-  "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=not-built-from-git"
+  "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=not-built-from-git" "$OUT_DIR"
 
 # --- porthole-node-agent ----------------------------------------------------
-# The test stand-in for the kubelet (node-agent/main.go): its sources are part
-# of what decides whether the cached binary is fresh.
+# The test stand-in for the kubelet (node-agent/*.go): its sources are part
+# of what decides whether the cached binary is fresh, and name its directory.
+mkdir -p "$BIN_DIR" || die "cannot create $BIN_DIR"
 build_one porthole-node-agent "$AGENT_MOD" . \
   "a stand-in for the kubelet, not a kubelet) Kubernetes $KUBERNETES_VERSION" \
-  "-s -w -X main.version=$KUBERNETES_VERSION"
+  "-s -w -X main.version=$KUBERNETES_VERSION" "$BIN_DIR"
+ln -sfn ../kube-apiserver "$BIN_DIR/kube-apiserver"
+ln -sfn ../etcd "$BIN_DIR/etcd"
+links_ok || die "$BIN_DIR: the links to kube-apiserver and etcd do not work"
 
-printf '%s\n' "$OUT_DIR" >&3
+printf '%s\n' "$BIN_DIR" >&3

@@ -20,7 +20,8 @@ usage: porthole-backends --serve MODE=ADDR:PORT [--serve MODE=ADDR:PORT ...] [--
 Binds every listener, then writes PATH (JSON, atomically) listing the bound
 addresses, and serves until SIGTERM or SIGINT (exit status 0).
 
-modes: spa, echo, elasticsearch, https, stream, websocket, download
+modes: spa, echo, elasticsearch, https, stream, websocket, download,
+       tcp-echo (raw TCP: every byte echoed back)
 ADDR is an IP address (IPv6 in brackets); PORT 0 picks a free port.
 ";
 
@@ -169,6 +170,8 @@ mod tests {
             "--serve",
             "spa=10.0.0.2:8080",
             "--serve=websocket=[::1]:0",
+            "--serve",
+            "tcp-echo=10.0.0.2:5432",
             "--ready-file",
             "/tmp/ready.json",
         ]))
@@ -182,6 +185,10 @@ mod tests {
                 Listen {
                     mode: Mode::Websocket,
                     addr: "[::1]:0".parse().expect("literal address"),
+                },
+                Listen {
+                    mode: Mode::TcpEcho,
+                    addr: "10.0.0.2:5432".parse().expect("literal address"),
                 },
             ],
             ready_file: Some(PathBuf::from("/tmp/ready.json")),

@@ -1,6 +1,7 @@
-//! Porthole's test backends: small HTTP servers that the test control plane
-//! runs inside a network namespace, so the kube-apiserver's service proxy can
-//! reach them through a Pod IP.
+//! Porthole's test backends: small HTTP servers (and a raw TCP echo) that the
+//! test control plane runs inside a network namespace, so the
+//! kube-apiserver's service proxy and port-forwards reach them through a Pod
+//! IP.
 //!
 //! Every listener serves one [`Mode`]. [`Backend::new`] takes a bound
 //! listener (and, for `https`, generates a self-signed certificate);
@@ -16,6 +17,7 @@ mod http;
 mod https;
 mod spa;
 mod stream;
+mod tcp_echo;
 mod websocket;
 
 use std::convert::Infallible;
@@ -48,7 +50,8 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Mode {
     /// A single-page app with root-relative asset URLs.
     Spa,
-    /// Echoes the request (method, path, query, headers, body length) as JSON.
+    /// Echoes the request (method, path, query, headers, body length) as
+    /// JSON; `GET /whoami` answers with the address that was reached.
     Echo,
     /// An Elasticsearch look-alike (`/_cluster/health`, `/_search`).
     Elasticsearch,
@@ -60,11 +63,14 @@ pub enum Mode {
     Websocket,
     /// Large generated downloads.
     Download,
+    /// Raw TCP, not HTTP: every byte is echoed back; on EOF from the client
+    /// the rest is written, then the connection is closed.
+    TcpEcho,
 }
 
 impl Mode {
     /// Every mode, in the order the documentation lists them.
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Spa,
         Mode::Echo,
         Mode::Elasticsearch,
@@ -72,6 +78,7 @@ impl Mode {
         Mode::Stream,
         Mode::Websocket,
         Mode::Download,
+        Mode::TcpEcho,
     ];
 
     /// The name used on the command line and in the ready file.
@@ -84,6 +91,7 @@ impl Mode {
             Mode::Stream => "stream",
             Mode::Websocket => "websocket",
             Mode::Download => "download",
+            Mode::TcpEcho => "tcp-echo",
         }
     }
 }
@@ -207,6 +215,9 @@ impl Backend {
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
+                    Ok((tcp, peer)) if mode == Mode::TcpEcho => {
+                        connections.spawn(tcp_echo::serve(tcp, peer, stop_rx.clone()));
+                    }
                     Ok((tcp, _peer)) => {
                         connections.spawn(serve_connection(
                             mode,
@@ -250,11 +261,25 @@ async fn serve_connection(
 ) {
     // Streaming tests care about each chunk leaving at once.
     let _ = tcp.set_nodelay(true);
+    // The address the client reached (`/whoami`): the listen address, or
+    // the real one when listening on 0.0.0.0 or [::].
+    let reached = match tcp.local_addr() {
+        Ok(addr) => addr,
+        Err(err) => {
+            eprintln!("porthole-backends[{mode}] cannot read a connection's address: {err}");
+            return;
+        }
+    };
+    let conn = Conn {
+        mode,
+        tls: tls.is_some(),
+        reached,
+    };
     match tls {
-        None => drive(mode, false, TokioIo::new(tcp), stop).await,
+        None => drive(conn, TokioIo::new(tcp), stop).await,
         Some(acceptor) => {
             match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => drive(mode, true, TokioIo::new(stream), stop).await,
+                Ok(Ok(stream)) => drive(conn, TokioIo::new(stream), stop).await,
                 Ok(Err(err)) => eprintln!("porthole-backends[{mode}] TLS handshake failed: {err}"),
                 Err(_) => eprintln!("porthole-backends[{mode}] TLS handshake timed out"),
             }
@@ -262,13 +287,22 @@ async fn serve_connection(
     }
 }
 
-async fn drive<I>(mode: Mode, tls: bool, io: I, mut stop: watch::Receiver<bool>)
+/// What a request handler knows about its connection.
+#[derive(Clone, Copy)]
+struct Conn {
+    mode: Mode,
+    tls: bool,
+    /// The local address the client connected to.
+    reached: SocketAddr,
+}
+
+async fn drive<I>(conn_info: Conn, io: I, mut stop: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let builder = auto::Builder::new(TokioExecutor::new());
     let service =
-        service_fn(move |req| async move { Ok::<_, Infallible>(dispatch(mode, tls, req).await) });
+        service_fn(move |req| async move { Ok::<_, Infallible>(dispatch(conn_info, req).await) });
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     tokio::select! {
@@ -280,13 +314,19 @@ where
     let _ = conn.await;
 }
 
-/// Routes one request: `/healthz` for every mode, then the mode's handler.
-/// Logs one line per request (method, path, status; never a header value).
-async fn dispatch(mode: Mode, tls: bool, req: Request<Incoming>) -> Response<Body> {
+/// Routes one request: `/healthz` for every mode, `/whoami` for `echo` and
+/// `https`, then the mode's handler. Logs one line per request (method,
+/// path, status; never a header value).
+async fn dispatch(conn: Conn, req: Request<Incoming>) -> Response<Body> {
+    let Conn { mode, tls, reached } = conn;
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = if path == "/healthz" && (method == Method::GET || method == Method::HEAD) {
+    let get = method == Method::GET || method == Method::HEAD;
+    let response = if path == "/healthz" && get {
         http::text(hyper::StatusCode::OK, "ok")
+    } else if path == "/whoami" && get && matches!(mode, Mode::Echo | Mode::Https) {
+        // Which Pod answered: its address, as the client reached it.
+        http::text(hyper::StatusCode::OK, format!("{reached}\n"))
     } else {
         match mode {
             Mode::Spa => spa::handle(req),
@@ -296,6 +336,8 @@ async fn dispatch(mode: Mode, tls: bool, req: Request<Incoming>) -> Response<Bod
             Mode::Stream => stream::handle(req),
             Mode::Websocket => websocket::handle(req),
             Mode::Download => download::handle(req),
+            // Served by `tcp_echo`, never by HTTP.
+            Mode::TcpEcho => http::not_found(),
         }
     };
     eprintln!(

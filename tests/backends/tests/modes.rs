@@ -24,6 +24,9 @@ async fn every_mode_answers_healthz_with_ok() {
         if mode == Mode::Https {
             continue; // covered by https_serves_echo_over_tls_with_a_generated_certificate
         }
+        if mode == Mode::TcpEcho {
+            continue; // not HTTP: tcp_echo_* below
+        }
         let response = get(started.addr, "/healthz").await;
         assert_eq!(response.status, StatusCode::OK, "{mode}");
         assert_eq!(response.text(), "ok", "{mode}");
@@ -380,4 +383,96 @@ async fn download_rejects_more_than_ten_gibibytes() {
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     let response = get(download.addr, "/download?bytes=lots").await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn echo_whoami_names_the_address_the_client_reached() {
+    let echo = start(Mode::Echo).await;
+    let response = get(echo.addr, "/whoami").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("content-type"), "text/plain; charset=utf-8");
+    assert_eq!(response.text(), format!("{}\n", echo.addr));
+    // Other modes keep their own routes.
+    let spa = start(Mode::Spa).await;
+    assert_eq!(get(spa.addr, "/whoami").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tcp_echo_returns_every_byte_and_closes_after_the_clients_eof() {
+    let echo = start(Mode::TcpEcho).await;
+    let mut tcp = TcpStream::connect(echo.addr).await.expect("connect");
+    // More than one read buffer, every byte value.
+    let sent: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (mut read, mut write) = tcp.split();
+    let writer = async {
+        write.write_all(&sent).await.expect("send");
+        // Half-close: the echo must still finish writing, then close.
+        write.shutdown().await.expect("half-close");
+    };
+    let mut received = Vec::new();
+    let reader = async {
+        tokio::time::timeout(Duration::from_secs(10), read.read_to_end(&mut received))
+            .await
+            .expect("the echo closes after the client's EOF")
+            .expect("read");
+    };
+    tokio::join!(writer, reader);
+    assert_eq!(received.len(), sent.len());
+    assert!(received == sent, "bytes differ");
+}
+
+#[tokio::test]
+async fn tcp_echo_serves_many_connections_at_once() {
+    let echo = start(Mode::TcpEcho).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64u8 {
+        let addr = echo.addr;
+        tasks.spawn(async move {
+            let mut tcp = TcpStream::connect(addr).await.expect("connect");
+            let sent = vec![n; 10_000];
+            tcp.write_all(&sent).await.expect("send");
+            let mut back = vec![0u8; sent.len()];
+            tokio::time::timeout(Duration::from_secs(10), tcp.read_exact(&mut back))
+                .await
+                .expect("echo within 10 s")
+                .expect("read");
+            assert!(back == sent, "connection {n}: bytes differ");
+            // The connection stays open until we close it.
+            tcp.write_all(b"x").await.expect("send again");
+            let mut one = [0u8; 1];
+            tcp.read_exact(&mut one).await.expect("read again");
+            assert_eq!(&one, b"x");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("connection task");
+    }
+}
+
+#[tokio::test]
+async fn tcp_echo_ends_open_connections_at_shutdown() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let backend = porthole_test_backends::Backend::new(Mode::TcpEcho, listener).expect("prepare");
+    let addr = backend.local_addr();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(backend.run(async move {
+        let _ = stop_rx.await;
+    }));
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(b"ping").await.expect("send");
+    let mut back = [0u8; 4];
+    tcp.read_exact(&mut back).await.expect("echo");
+    let _ = stop_tx.send(());
+    let mut rest = Vec::new();
+    // A FIN or a reset: either way it ends, with nothing more to read.
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut rest))
+        .await
+        .expect("the connection ends when the server stops");
+    assert!(rest.is_empty(), "{rest:?}");
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("run returns")
+        .expect("run task");
 }

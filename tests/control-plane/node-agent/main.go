@@ -15,18 +15,27 @@
 //
 // Which Pods exist, their IPs and log files come from --pods (JSON written by
 // the harness): {"pods":[{"namespace","name","ip","containers":{"c":"/log"}}]}.
+// Pods that come and go while it runs (test workloads) live in --pods-dir,
+// one file per Pod, <namespace>_<name>.json, holding one such entry: a Pod
+// that is not in --pods is looked up there on every request, so a file
+// written (atomically, by rename) makes the Pod known at once and removing
+// it makes the agent answer 404 again.
 package main
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -52,16 +61,55 @@ type podsFile struct {
 }
 
 type agent struct {
-	pods map[string]Pod // "namespace/name"
+	pods    map[string]Pod // "namespace/name", fixed at start (--pods)
+	podsDir string         // per-Pod files read on every lookup (--pods-dir); "" = none
 }
 
+// dnsName is what a namespace or Pod name may look like (a DNS subdomain):
+// no path separators, so it is safe in a file name.
+var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
 func (a *agent) pod(w http.ResponseWriter, r *http.Request) (Pod, bool) {
-	key := r.PathValue("ns") + "/" + r.PathValue("pod")
-	p, ok := a.pods[key]
+	ns, name := r.PathValue("ns"), r.PathValue("pod")
+	key := ns + "/" + name
+	if p, ok := a.pods[key]; ok {
+		return p, true
+	}
+	p, ok, err := a.dynamicPod(ns, name)
+	if err != nil {
+		log.Printf("pod %s: %v", key, err)
+		http.Error(w, fmt.Sprintf("pod %s: %v", key, err), http.StatusInternalServerError)
+		return p, false
+	}
 	if !ok {
 		http.Error(w, fmt.Sprintf("pod %s is not known to the porthole node agent", key), http.StatusNotFound)
 	}
 	return p, ok
+}
+
+// dynamicPod reads <podsDir>/<ns>_<name>.json. Not cached: the harness adds
+// and removes these files while the agent runs, each by one rename, so a
+// read sees a whole file or none.
+func (a *agent) dynamicPod(ns, name string) (Pod, bool, error) {
+	if a.podsDir == "" || !dnsName.MatchString(ns) || !dnsName.MatchString(name) {
+		return Pod{}, false, nil
+	}
+	path := filepath.Join(a.podsDir, ns+"_"+name+".json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Pod{}, false, nil
+	}
+	if err != nil {
+		return Pod{}, false, err
+	}
+	var p Pod
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Pod{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.Namespace != ns || p.Name != name {
+		return Pod{}, false, fmt.Errorf("%s describes pod %s/%s", path, p.Namespace, p.Name)
+	}
+	return p, true, nil
 }
 
 func (a *agent) container(w http.ResponseWriter, r *http.Request) (Pod, string, bool) {
@@ -123,6 +171,7 @@ func main() {
 		keyFile  = flag.String("tls-private-key-file", "", "serving key (PEM)")
 		clientCA = flag.String("client-ca-file", "", "CA that signs the apiserver's kubelet client certificate")
 		podsPath = flag.String("pods", "", "JSON file listing the Pods (see the command's doc)")
+		podsDir  = flag.String("pods-dir", "", "directory of per-Pod JSON files, <namespace>_<name>.json, read when a Pod is not in --pods")
 		showVer  = flag.Bool("version", false, "print the version and exit")
 	)
 	flag.Parse()
@@ -141,7 +190,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := &agent{pods: pods}
+	a := &agent{pods: pods, podsDir: *podsDir}
 	mux := http.NewServeMux()
 	a.routes(mux)
 	handler := logRequests(mux)
@@ -155,7 +204,7 @@ func main() {
 		}
 		srv := &http.Server{Handler: handler, TLSConfig: cfg, ReadHeaderTimeout: 30 * time.Second}
 		go func() { errs <- srv.Serve(tls.NewListener(ln, cfg)) }()
-		log.Printf("serving the kubelet streaming API on https://%s (%d pods)", addr, len(pods))
+		log.Printf("serving the kubelet streaming API on https://%s (%d pods, more in %q)", addr, len(pods), *podsDir)
 	}
 	log.Fatal(<-errs)
 }

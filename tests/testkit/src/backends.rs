@@ -57,6 +57,13 @@ pub const INSTANCES: &[Instance] = &[
         host: 16,
         listeners: &[("download", 8080)],
     },
+    // Not HTTP: the team-a `postgres`, `redis` and `grpc` services, for
+    // port-forwards (raw bytes echoed back).
+    Instance {
+        name: "tcp-echo",
+        host: 17,
+        listeners: &[("tcp-echo", 5432), ("tcp-echo", 6379), ("tcp-echo", 9090)],
+    },
     // kube-dns: an echo server on the DNS TCP port and the metrics port,
     // so the builtin has a real (HTTP) server behind it.
     Instance {
@@ -173,11 +180,14 @@ async fn wait_ready_file(proc: &mut Proc, path: &Path) -> Result<ReadyFile> {
     }
 }
 
-/// `GET /healthz` → `ok` from the host side (TLS listener: TCP connect).
-async fn check_from_host(mode: &str, addr: SocketAddr) -> Result<()> {
+/// `GET /healthz` → `ok` from the host side (TLS listener: TCP connect;
+/// `tcp-echo`: bytes come back).
+pub async fn check_from_host(mode: &str, addr: SocketAddr) -> Result<()> {
     let timeout = Duration::from_secs(5);
     let result = if mode == "https" {
         http_probe::connects(addr, timeout).await
+    } else if mode == "tcp-echo" {
+        http_probe::echoes(addr, timeout).await
     } else {
         match http_probe::get(addr, "/healthz", timeout).await {
             Ok((200, body)) if body.trim() == "ok" => Ok(()),

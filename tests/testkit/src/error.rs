@@ -111,6 +111,9 @@ pub enum Error {
     #[error("fault injector: {0}")]
     Fault(String),
 
+    #[error("test workload: {0}")]
+    Workload(String),
+
     #[error("control-plane supervisor failed: {0}")]
     Supervisor(String),
 

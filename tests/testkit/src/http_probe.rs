@@ -1,5 +1,5 @@
 //! A minimal HTTP/1.1 GET for health checks of plain-HTTP endpoints (etcd,
-//! backends). Always with a timeout.
+//! backends), a TCP connect and a TCP echo check. Always with a timeout.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -37,6 +37,36 @@ pub async fn connects(addr: SocketAddr, timeout: Duration) -> Result<(), String>
         Ok(Err(e)) => Err(format!("connect {addr}: {e}")),
         Err(_) => Err(format!("connect {addr}: no answer within {timeout:?}")),
     }
+}
+
+/// Whether a TCP echo at `addr` sends a probe back within `timeout`.
+pub async fn echoes(addr: SocketAddr, timeout: Duration) -> Result<(), String> {
+    const PROBE: &[u8] = b"porthole echo probe\n";
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        stream
+            .write_all(PROBE)
+            .await
+            .map_err(|e| format!("write to {addr}: {e}"))?;
+        let mut back = vec![0u8; PROBE.len()];
+        stream
+            .read_exact(&mut back)
+            .await
+            .map_err(|e| format!("read from {addr}: {e}"))?;
+        if back == PROBE {
+            Ok(())
+        } else {
+            Err(format!(
+                "{addr} answered {:?}, not the probe",
+                String::from_utf8_lossy(&back)
+            ))
+        }
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("echo at {addr}: no answer within {timeout:?}"))?
 }
 
 fn parse(buf: &[u8]) -> Option<(u16, String)> {

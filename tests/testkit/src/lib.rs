@@ -1,7 +1,8 @@
 //! Porthole's test control plane (issue #3): a real kube-apiserver and etcd
 //! (built from Go modules by tests/control-plane/build.sh) with a generated
 //! PKI, users for each auth method, fixtures created through the API, and
-//! backend HTTP servers in a network namespace behind Pod-backed endpoints.
+//! backend HTTP servers in a network namespace behind Pod-backed endpoints;
+//! test workloads ([`workload`]) whose Pods come and go while a test runs.
 //!
 //! Tests call [`cluster()`]: one control plane per test process, started on
 //! first use (or the running one named by `PORTHOLE_CLUSTER_DIR`), torn down
@@ -39,6 +40,7 @@ pub mod rbac;
 pub mod state;
 pub mod supervisor;
 pub mod users;
+pub mod workload;
 pub mod yaml;
 
 pub use cluster::{Cluster, cluster, try_cluster};

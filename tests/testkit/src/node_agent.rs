@@ -5,6 +5,13 @@
 //! kubelet's own streaming code. The backends stand in for the containers:
 //! port-forward dials the Pod's IP, exec runs in the namespace, and logs
 //! come from one CRI-format file per container under `logs/pods/`.
+//!
+//! Its Pods: the fixture Pods in `node-agent-pods.json` (fixed at start),
+//! and Pods that come and go (test workloads, [`crate::workload`]) in
+//! `node-agent-pods.d/<namespace>_<name>.json`, which the agent reads on
+//! every request for a Pod it does not know otherwise: [`register_pod`]
+//! makes a Pod known at once, [`unregister_pod`] makes the agent answer 404
+//! `pod … is not known` again.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
@@ -24,6 +31,8 @@ use crate::state::NodeAgentInfo;
 pub const PORT: u16 = 10250;
 /// Name of the user in the apiserver's kubelet client certificate.
 const APISERVER_CLIENT_USER: &str = "kube-apiserver-kubelet-client";
+/// The directory of per-Pod files in the state directory (`--pods-dir`).
+pub const PODS_DIR: &str = "node-agent-pods.d";
 
 /// A Pod the agent answers for: where it lives and its one container.
 #[derive(Debug, Clone)]
@@ -74,6 +83,55 @@ pub fn append_log_line(path: &Path, text: &str) -> Result<()> {
         .ctx(|| format!("writing {}", path.display()))
 }
 
+/// Writes the container's first log line ("porthole test container
+/// NS/POD/C started") and returns the Pod's entry as the agent reads it.
+fn start_container_log(logs: &Path, p: &AgentPod) -> Result<serde_json::Value> {
+    let log = log_path(logs, &p.namespace, &p.name, &p.container);
+    if let Some(parent) = log.parent() {
+        std::fs::create_dir_all(parent).ctx(|| format!("creating {}", parent.display()))?;
+    }
+    append_log_line(
+        &log,
+        &format!(
+            "porthole test container {}/{}/{} started",
+            p.namespace, p.name, p.container
+        ),
+    )?;
+    Ok(json!({
+        "namespace": p.namespace, "name": p.name, "ip": p.ip.to_string(),
+        "containers": { p.container.clone(): log },
+    }))
+}
+
+/// The file in `pods_dir` that makes `namespace/name` known to the agent.
+pub fn pod_file(pods_dir: &Path, namespace: &str, name: &str) -> PathBuf {
+    pods_dir.join(format!("{namespace}_{name}.json"))
+}
+
+/// Makes `pod` known to the running agent (its container log started under
+/// `logs`): one file in `pods_dir`, written atomically, read by the agent
+/// on the next request for that Pod.
+pub fn register_pod(pods_dir: &Path, logs: &Path, pod: &AgentPod) -> Result<PathBuf> {
+    let entry = start_container_log(logs, pod)?;
+    let path = pod_file(pods_dir, &pod.namespace, &pod.name);
+    let text = serde_json::to_vec_pretty(&entry)
+        .map_err(|e| Error::json(format!("writing {}", path.display()), e))?;
+    fsutil::write_atomic(&path, &text)?;
+    Ok(path)
+}
+
+/// Forgets a Pod [`register_pod`] added: from now on the agent answers 404
+/// for it. Missing is fine.
+pub fn unregister_pod(pods_dir: &Path, namespace: &str, name: &str) -> Result<()> {
+    let path = pod_file(pods_dir, namespace, name);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).ctx(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Starts the agent inside `ns` on `node_ips`:[`PORT`] with a serving
 /// certificate for those addresses, writes the apiserver's kubelet client
 /// certificate, and waits until every address accepts connections.
@@ -112,22 +170,10 @@ pub async fn start(
 
     let mut entries = Vec::new();
     for p in pods {
-        let log = log_path(logs, &p.namespace, &p.name, &p.container);
-        if let Some(parent) = log.parent() {
-            std::fs::create_dir_all(parent).ctx(|| format!("creating {}", parent.display()))?;
-        }
-        append_log_line(
-            &log,
-            &format!(
-                "porthole test container {}/{}/{} started",
-                p.namespace, p.name, p.container
-            ),
-        )?;
-        entries.push(json!({
-            "namespace": p.namespace, "name": p.name, "ip": p.ip.to_string(),
-            "containers": { p.container.clone(): log },
-        }));
+        entries.push(start_container_log(logs, p)?);
     }
+    let pods_dir = dir.join(PODS_DIR);
+    fsutil::create_private_dir(&pods_dir)?;
     let pods_file = dir.join("node-agent-pods.json");
     fsutil::write_atomic(
         &pods_file,
@@ -156,6 +202,7 @@ pub async fn start(
         format!("--tls-private-key-file={}", p("node-agent.key")),
         format!("--client-ca-file={}", p("ca.crt")),
         format!("--pods={}", pods_file.display()),
+        format!("--pods-dir={}", pods_dir.display()),
     ];
     let mut proc = process::spawn(
         "porthole-node-agent",
@@ -169,6 +216,7 @@ pub async fn start(
         port: PORT,
         addresses: names,
         pods_file,
+        pods_dir,
     };
     let apiserver_args = vec![
         format!(
@@ -219,6 +267,38 @@ async fn wait_listening(proc: &mut Proc, addrs: &[SocketAddrV4]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registered_pod_is_one_file_in_the_agents_shape_until_unregistered() {
+        let dir = std::env::temp_dir().join(format!("porthole-agent-pods-{}", std::process::id()));
+        let (pods_dir, logs) = (dir.join(PODS_DIR), dir.join("logs"));
+        std::fs::create_dir_all(&pods_dir).expect("mkdir");
+        let pod = AgentPod {
+            namespace: "wl-1".into(),
+            name: "a".into(),
+            ip: Ipv4Addr::new(10, 213, 7, 100),
+            container: "heal".into(),
+        };
+        let path = register_pod(&pods_dir, &logs, &pod).expect("register");
+        assert!(path.ends_with("node-agent-pods.d/wl-1_a.json"));
+        let entry: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+        let log = log_path(&logs, "wl-1", "a", "heal");
+        assert_eq!(
+            entry,
+            json!({ "namespace": "wl-1", "name": "a", "ip": "10.213.7.100",
+                    "containers": { "heal": log } })
+        );
+        assert!(
+            std::fs::read_to_string(&log)
+                .expect("container log")
+                .contains("porthole test container wl-1/a/heal started")
+        );
+        unregister_pod(&pods_dir, "wl-1", "a").expect("unregister");
+        assert!(!path.exists());
+        unregister_pod(&pods_dir, "wl-1", "a").expect("unregistering twice is fine");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn log_lines_are_in_the_cri_format_under_the_pod_directory() {

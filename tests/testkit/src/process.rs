@@ -90,6 +90,44 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     }
 }
 
+/// A spawn request for the thread that lives as long as this process.
+struct SpawnRequest {
+    cmd: std::process::Command,
+    reply: tokio::sync::oneshot::Sender<std::io::Result<std::process::Child>>,
+}
+
+/// Starts `cmd` so that it dies with this process, not with the calling
+/// thread: `PR_SET_PDEATHSIG` fires when the *thread* that forked exits, and
+/// test threads (and runtime workers) end long before the process does. So
+/// the fork happens on one thread that never ends. For children of a test
+/// process (test workloads); the supervisor uses [`spawn`].
+pub async fn spawn_for_process_lifetime(
+    mut cmd: std::process::Command,
+) -> std::io::Result<std::process::Child> {
+    static SPAWNER: std::sync::OnceLock<std::sync::mpsc::Sender<SpawnRequest>> =
+        std::sync::OnceLock::new();
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("porthole-spawner".into())
+            .spawn(move || {
+                for mut req in rx {
+                    let _ = req.reply.send(req.cmd.spawn());
+                }
+            })
+            .map(drop)
+            .unwrap_or_else(|e| eprintln!("porthole-testkit: no spawner thread: {e}"));
+        tx
+    });
+    die_with_parent(&mut cmd);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let gone = || std::io::Error::other("the porthole-spawner thread is gone");
+    sender
+        .send(SpawnRequest { cmd, reply })
+        .map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())?
+}
+
 impl Proc {
     /// `Some(description)` once the child has exited.
     pub fn exited(&mut self) -> Option<String> {

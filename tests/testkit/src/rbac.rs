@@ -4,7 +4,9 @@
 //!   endpoint slices, pods, config maps, events, ingresses, and GET through
 //!   the service and pod proxy (opening a service is what Porthole is for).
 //! - viewer (group `porthole:viewers`): that role in `team-a` and
-//!   `monitoring` only, so it cannot list namespaces cluster-wide.
+//!   `monitoring` only, so it cannot list namespaces cluster-wide. It may
+//!   also port-forward (`pods/portforward`, role `porthole:port-forwarder`)
+//!   in `team-a` only: in `monitoring`, which it reads, a forward is a 403.
 //! - exec users (group `porthole:exec-users`), the token-file users
 //!   (`porthole:file-users`) and OIDC users (`oidc:porthole-oidc-users`):
 //!   the built-in `view` role plus `porthole:service-viewer`, cluster-wide.
@@ -20,6 +22,9 @@ use crate::users::{EXEC_GROUP, FILE_USERS_GROUP, VIEWERS_GROUP};
 pub const SERVICE_VIEWER_ROLE: &str = "porthole:service-viewer";
 /// Namespaces the viewer may read.
 pub const VIEWER_NAMESPACES: &[&str] = &["team-a", "monitoring"];
+pub const PORT_FORWARDER_ROLE: &str = "porthole:port-forwarder";
+/// Namespaces the viewer may port-forward in (a subset of the ones it reads).
+pub const VIEWER_FORWARD_NAMESPACES: &[&str] = &["team-a"];
 
 fn group(name: &str) -> serde_json::Value {
     json!([{ "kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name }])
@@ -53,6 +58,31 @@ pub async fn apply(client: &Client) -> Result<()> {
                 "metadata": { "name": "porthole-viewers" },
                 "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                              "name": SERVICE_VIEWER_ROLE },
+                "subjects": group(VIEWERS_GROUP),
+            }),
+        )
+        .await?;
+    }
+    // SPDY (a POST) needs `create`; the WebSocket upgrade (a GET) needs
+    // `get` and, at this version, `create` too (with either alone kubectl's
+    // WebSocket attempt is a 403 and only its SPDY fallback may work).
+    create::<ClusterRole>(
+        &Api::all(client.clone()),
+        json!({
+            "metadata": { "name": PORT_FORWARDER_ROLE },
+            "rules": [
+                { "apiGroups": [""], "verbs": ["get", "create"], "resources": ["pods/portforward"] },
+            ]
+        }),
+    )
+    .await?;
+    for ns in VIEWER_FORWARD_NAMESPACES {
+        create::<RoleBinding>(
+            &Api::namespaced(client.clone(), ns),
+            json!({
+                "metadata": { "name": "porthole-viewers-port-forward" },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                             "name": PORT_FORWARDER_ROLE },
                 "subjects": group(VIEWERS_GROUP),
             }),
         )

@@ -196,8 +196,12 @@ pub struct NodeAgentInfo {
     pub port: u16,
     /// The Nodes' InternalIPs it listens on.
     pub addresses: Vec<String>,
-    /// The Pods it answers for (IP, container log file).
+    /// The fixture Pods it answers for (IP, container log file).
     pub pods_file: PathBuf,
+    /// Per-Pod files it reads at run time (`node_agent::register_pod`);
+    /// empty in the state of a cluster started before it had one.
+    #[serde(default)]
+    pub pods_dir: PathBuf,
 }
 
 /// One backend "pod": an address in the namespace and what listens there.

@@ -10,7 +10,7 @@ use kube::api::ListParams;
 use porthole_testkit::fixtures;
 use porthole_testkit::users::ADMIN;
 
-use crate::support::{block_on, cluster, kubectl, ok};
+use crate::support::{PortForward, block_on, cluster, echo_exchange, kubectl, ok};
 
 #[test]
 fn admin_lists_at_least_30_fixture_services() {
@@ -184,4 +184,62 @@ fn scale_set_is_created_in_bulk() {
             .expect("last service exists");
         assert!(start.elapsed().as_secs() < 600);
     });
+}
+
+/// The non-HTTP services (the app's "Forward" button): a raw TCP echo behind
+/// each, reached with `kubectl port-forward svc/…`; their Pods take `exec`.
+#[test]
+fn non_http_services_echo_bytes_through_kubectl_port_forward() {
+    let tcp_only = fixtures::tcp_echo_services();
+    assert_eq!(
+        tcp_only,
+        [
+            ("team-a", "postgres"),
+            ("team-a", "redis"),
+            ("team-a", "grpc")
+        ]
+    );
+    for (ns, name) in tcp_only {
+        let port = ok(kubectl(
+            ADMIN,
+            &[
+                "get",
+                "svc",
+                "-n",
+                ns,
+                name,
+                "-o",
+                "jsonpath={.spec.ports[0].port}",
+            ],
+        ));
+        let pf = PortForward::start(kubectl(ADMIN, &[]), ns, &format!("svc/{name}"), &port);
+        echo_exchange(&pf.local, 256 * 1024);
+    }
+    let grpc = ok(kubectl(
+        ADMIN,
+        &[
+            "get",
+            "svc",
+            "-n",
+            "team-a",
+            "grpc",
+            "-o",
+            "jsonpath={.spec.ports[0].name} {.spec.ports[0].appProtocol}",
+        ],
+    ));
+    assert_eq!(grpc, "grpc kubernetes.io/h2c");
+    let out = ok(kubectl(
+        ADMIN,
+        &[
+            "exec",
+            "-n",
+            "team-a",
+            "postgres-0",
+            "--",
+            "sh",
+            "-c",
+            "echo $((6*7))",
+        ],
+    ));
+    assert_eq!(out.trim(), "42");
 }

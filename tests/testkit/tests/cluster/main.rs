@@ -11,3 +11,4 @@ mod network;
 mod node_agent;
 mod proxy;
 mod support;
+mod workload;

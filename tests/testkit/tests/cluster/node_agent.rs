@@ -3,26 +3,13 @@
 //! `exec` and `logs`, each with kubectl's default (WebSocket) and with its
 //! SPDY fallback.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use porthole_testkit::node_agent::append_log_line;
 
-use crate::support::{cluster, get, kubectl, run};
-
-/// kubectl's two streaming transports: (name, environment).
-const TRANSPORTS: [(&str, &[(&str, &str)]); 2] = [
-    ("WebSocket", &[]),
-    (
-        "SPDY",
-        &[
-            ("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"),
-            ("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false"),
-        ],
-    ),
-];
+use crate::support::{PortForward, Streaming, TRANSPORTS, cluster, get, kubectl, run, unique};
 
 fn kubectl_with(env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = kubectl("admin", args);
@@ -30,101 +17,16 @@ fn kubectl_with(env: &[(&str, &str)], args: &[&str]) -> Command {
     cmd
 }
 
-/// A long-running kubectl (port-forward, logs -f) whose stdout lines arrive
-/// on a channel; killed on drop.
-struct Streaming {
-    child: Child,
-    lines: Receiver<String>,
-    desc: String,
-}
-
-impl Streaming {
-    fn start(mut cmd: Command) -> Streaming {
-        let desc = format!("{cmd:?}");
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{desc}: {e} (kubectl must be on PATH)"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Streaming { child, lines, desc }
-    }
-
-    /// The first line that `pred` accepts, within `timeout`.
-    fn wait_for(&mut self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        let mut seen = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if pred(&line) => return line,
-                Ok(line) => seen.push(line),
-                Err(_) => break,
-            }
-        }
-        let status = self.child.try_wait().ok().flatten();
-        panic!(
-            "{}: no {what} within {timeout:?} (exited: {status:?}); stdout so far:\n{}",
-            self.desc,
-            seen.join("\n")
-        );
-    }
-}
-
-impl Drop for Streaming {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn unique(tag: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{tag}-{nanos}")
-}
-
 /// `kubectl port-forward TARGET :REMOTE`, then an HTTP GET through the
 /// local port it printed.
-fn forward_and_get(env: &[(&str, &str)], namespace: &str, target: &str, remote: &str) -> String {
-    let mut pf = Streaming::start(kubectl_with(
-        env,
-        &[
-            "port-forward",
-            "-n",
-            namespace,
-            target,
-            &format!(":{remote}"),
-        ],
-    ));
-    // "Forwarding from 127.0.0.1:PORT -> REMOTE"
-    let line = pf.wait_for(
-        "`Forwarding from 127.0.0.1:…` line",
-        Duration::from_secs(30),
-        |l| l.starts_with("Forwarding from 127.0.0.1:"),
-    );
-    let local = line
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("unexpected kubectl port-forward line: {line:?}"))
-        .to_owned();
-    let resp = get(&format!("http://{local}/healthz"), &[]);
+fn forward_and_get(env: &[(&str, &str)], namespace: &str, target: &str, remote: &str) {
+    let pf = PortForward::start(kubectl_with(env, &[]), namespace, target, remote);
+    let resp = get(&format!("http://{}/healthz", pf.local), &[]);
     assert_eq!(
         (resp.status, resp.body.trim()),
         (200, "ok"),
         "GET /healthz through `kubectl port-forward -n {namespace} {target} :{remote}` ({env:?})"
     );
-    local
 }
 
 #[test]
