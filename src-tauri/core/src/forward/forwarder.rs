@@ -346,7 +346,11 @@ impl Shared {
             let ended = self.end_connections_to(&gone.pod);
             tracing::info!(target = %self.target, pod = %gone.pod, ended, "pod is no longer ready: its connections end, new ones go elsewhere");
         }
-        let had_one = previous.is_some() || self.status.borrow().pod.is_some();
+        // Healing means a Pod was in use before the gap: the next one is a heal.
+        let had_one = previous.is_some() || {
+            let now = self.status.borrow();
+            now.pod.is_some() || now.state == ForwardState::Healing
+        };
         if next.is_some() && next != previous && had_one {
             self.counters.heals.fetch_add(1, Ordering::Relaxed);
         }
