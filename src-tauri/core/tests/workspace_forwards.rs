@@ -123,9 +123,15 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
         format!("psql -h 127.0.0.1 -p {}", view.local_port)
     );
     let view = wait_state(&ws, &view.id, "listening").await;
-    let back = echo_async(&view.address, b"SELECT 1;\n").await.expect("echo");
+    let back = echo_async(&view.address, b"SELECT 1;\n")
+        .await
+        .expect("echo");
     assert_eq!(back, b"SELECT 1;\n");
-    let counted = ws.forwards().into_iter().find(|v| v.id == view.id).expect("view");
+    let counted = ws
+        .forwards()
+        .into_iter()
+        .find(|v| v.id == view.id)
+        .expect("view");
     assert!(counted.status.bytes_sent >= 10, "{counted:?}");
     assert!(counted.status.connections_total >= 1, "{counted:?}");
 
@@ -162,7 +168,10 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     assert!(echo_async(&view.address, b"x").await.is_err(), "stopped");
     ws.start_saved_forward(&view.id).await.expect("resumed");
     wait_state(&ws, &view.id, "listening").await;
-    assert_eq!(echo_async(&view.address, b"again").await.expect("echo"), b"again");
+    assert_eq!(
+        echo_async(&view.address, b"again").await.expect("echo"),
+        b"again"
+    );
 
     // Another local port: the running forward moves there, and it is kept.
     let other = std::net::TcpListener::bind("127.0.0.1:0")
@@ -176,8 +185,14 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     assert_eq!(moved.local_port, other);
     assert_eq!(moved.address, format!("127.0.0.1:{other}"));
     wait_state(&ws, &view.id, "listening").await;
-    assert_eq!(echo_async(&moved.address, b"moved").await.expect("echo"), b"moved");
-    assert!(echo_async(&view.address, b"x").await.is_err(), "the old port is free");
+    assert_eq!(
+        echo_async(&moved.address, b"moved").await.expect("echo"),
+        b"moved"
+    );
+    assert!(
+        echo_async(&view.address, b"x").await.is_err(),
+        "the old port is free"
+    );
     assert!(ws.set_forward_local_port(&view.id, 0).await.is_err());
 
     // A second forward that is not restored at start.
@@ -194,7 +209,10 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     // Dropping the workspace closed its listeners.
     let deadline = Instant::now() + WITHIN;
     while echo_async(&moved.address, b"x").await.is_ok() {
-        assert!(Instant::now() < deadline, "the dropped workspace still forwards");
+        assert!(
+            Instant::now() < deadline,
+            "the dropped workspace still forwards"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -203,7 +221,10 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     let ws = workspace(dir.path()).await;
     let back = wait_state(&ws, &view.id, "listening").await;
     assert_eq!(back.local_port, other);
-    assert_eq!(echo_async(&back.address, b"restored").await.expect("echo"), b"restored");
+    assert_eq!(
+        echo_async(&back.address, b"restored").await.expect("echo"),
+        b"restored"
+    );
     let redis = wait_state(&ws, &redis.id, "stopped").await;
     assert!(!redis.restore);
 
@@ -211,7 +232,10 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     let all = ws.start_all_forwards().await;
     assert_eq!(all.len(), 2);
     let redis = wait_state(&ws, &redis.id, "listening").await;
-    assert_eq!(echo_async(&redis.address, b"PING\r\n").await.expect("echo"), b"PING\r\n");
+    assert_eq!(
+        echo_async(&redis.address, b"PING\r\n").await.expect("echo"),
+        b"PING\r\n"
+    );
     ws.remove_forward(&redis.id).await.expect("removed");
     ws.remove_forward(&view.id).await.expect("removed");
     assert!(ws.forwards().is_empty());
@@ -240,16 +264,24 @@ async fn a_service_forward_heals_when_its_pod_is_replaced() {
         .expect("started");
     let view = wait_state(&ws, &view.id, "listening").await;
     assert_eq!(view.status.pod.as_deref(), Some("db-a"));
-    assert_eq!(echo_async(&view.address, b"one").await.expect("echo"), b"one");
+    assert_eq!(
+        echo_async(&view.address, b"one").await.expect("echo"),
+        b"one"
+    );
 
     workload.delete_pod("db-a").await.expect("delete db-a");
     let gone = Instant::now();
     workload.add_pod("db-b").await.expect("db-b");
     assert_eq!(
-        echo_async(&view.address, b"two").await.expect("echo after the pod changed"),
+        echo_async(&view.address, b"two")
+            .await
+            .expect("echo after the pod changed"),
         b"two"
     );
-    eprintln!("healed: the next connection succeeded {:?} after the pod was deleted", gone.elapsed());
+    eprintln!(
+        "healed: the next connection succeeded {:?} after the pod was deleted",
+        gone.elapsed()
+    );
     let healed = wait_state(&ws, &view.id, "listening").await;
     assert_eq!(healed.status.pod.as_deref(), Some("db-b"));
     assert!(healed.status.heals >= 1, "{healed:?}");
