@@ -266,19 +266,7 @@ mod tests {
             restore: true,
             port_kind: PortKind::Postgres,
             commands: Vec::new(),
-            status: ForwardStatus {
-                state,
-                listening: Vec::new(),
-                pod: None,
-                pod_port: None,
-                transport: None,
-                connections_active: 0,
-                connections_total: 0,
-                bytes_sent: 0,
-                bytes_received: 0,
-                heals: 0,
-                last_error: None,
-            },
+            status: ForwardStatus::new(state),
         }
     }
 

@@ -18,19 +18,20 @@
 //! log are scanned for the cluster's secrets. Screenshots in light and
 //! dark, English and Chinese, at a large and the minimum size.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use porthole_testkit::http_probe::echoes;
 use porthole_testkit::workload::{Workload, WorkloadPort, unique_namespace};
 use serde_json::Value;
+use tokio::runtime::Runtime;
 
-use crate::driver::{Launch, Session, artifacts_dir, free_port};
+use crate::driver::{Session, artifacts_dir, free_port};
 use crate::proxy_tray::{TrayMenu, refuses};
-use crate::real_cluster::{Expected, assert_no_cluster_secret};
+use crate::real_cluster::{Expected, assert_no_cluster_secret, copy_kubeconfig};
 use crate::services_browser::{filter, open_services, row_css};
-use crate::setup::{WAIT, hermetic_env, without_plugins};
+use crate::setup::WAIT;
 use crate::status_and_secrets::switch_language;
 
 const ENTER: &str = "\u{E007}";
@@ -38,7 +39,8 @@ const TAB: &str = "\u{E004}";
 /// How long a change may take to show.
 const SHOWN: Duration = Duration::from_secs(20);
 
-/// The app on `home` (its settings kept between launches).
+/// The app on `home` (its settings and kubeconfig kept between launches),
+/// recording IPC to `home/ipc.jsonl`.
 fn start(home: &Path, dark: bool, log_name: &'static str) -> Session {
     let settings = home.join(".config/porthole/settings.json");
     if !settings.exists() {
@@ -49,48 +51,30 @@ fn start(home: &Path, dark: bool, log_name: &'static str) -> Session {
     }
     let kubeconfig = home.join("kube/config");
     if !kubeconfig.exists() {
-        std::fs::create_dir_all(home.join("kube")).expect("kube dir");
-        std::fs::copy(porthole_testkit::cluster().kubeconfig(), &kubeconfig)
-            .expect("copy the cluster's kubeconfig");
+        copy_kubeconfig(porthole_testkit::cluster(), home);
     }
-    let mut env = hermetic_env(home, kubeconfig.display().to_string(), "en");
-    // A second launch on the same home links the WebDriver again.
-    let _ = std::fs::remove_file(home.join("bin/WebKitWebDriver"));
-    without_plugins(home, &mut env);
-    env.push((
-        "PORTHOLE_IPC_RECORD",
-        home.join("ipc.jsonl").display().to_string(),
-    ));
-    env.push((
-        "PORTHOLE_LOG",
-        "info,porthole=debug,porthole_app=debug,porthole_core=debug".to_owned(),
-    ));
-    if dark {
-        env.push(("GTK_THEME", "Adwaita:dark".to_owned()));
-    }
-    let session = Session::start(Launch { env, log_name });
+    let session = crate::real_cluster::start(home, &kubeconfig, dark, log_name);
     session.set_window_size(1280, 800);
     session
 }
 
-/// Sends `message` to `address` and reads it back (the tcp-echo backend).
-fn echo(address: &str, message: &[u8]) -> Result<Vec<u8>, String> {
-    let addr: SocketAddr = address.parse().map_err(|e| format!("{address}: {e}"))?;
-    let mut stream =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(40)))
-        .map_err(|e| e.to_string())?;
-    stream.write_all(message).map_err(|e| e.to_string())?;
-    let mut back = vec![0; message.len()];
-    stream.read_exact(&mut back).map_err(|e| e.to_string())?;
-    Ok(back)
+/// The tcp-echo Pod sends a probe back through the forward at `address`.
+fn assert_echoes(runtime: &Runtime, address: &str) {
+    let addr: SocketAddr = address.parse().unwrap_or_else(|e| panic!("{address}: {e}"));
+    runtime
+        .block_on(echoes(addr, Duration::from_secs(40)))
+        .unwrap_or_else(|e| panic!("through the forward at {address}: {e}"));
 }
 
-fn assert_echoes(address: &str, message: &str) {
-    let back = echo(address, message.as_bytes())
-        .unwrap_or_else(|e| panic!("through the forward at {address}: {e}"));
-    assert_eq!(String::from_utf8_lossy(&back), message, "echoed by the Pod");
+/// A screenshot at the minimum size (nothing scrolls sideways), then back.
+fn small_screenshot(session: &Session, name: &str) {
+    session.set_window_size(560, 400);
+    session.wait_for_paint();
+    let fits = session
+        .execute("return String(document.documentElement.scrollWidth <= window.innerWidth);");
+    assert_eq!(fits, "true", "no horizontal scrolling at the minimum size");
+    session.screenshot(name);
+    session.set_window_size(1280, 800);
 }
 
 fn js_string(text: &str) -> String {
@@ -143,11 +127,6 @@ fn open_forwards_view(session: &Session) {
     session.wait_for("[data-testid=forwards-view]", 1, WAIT);
 }
 
-fn fits(session: &Session) -> bool {
-    session.execute("return String(document.documentElement.scrollWidth <= window.innerWidth);")
-        == "true"
-}
-
 /// The tray item of a forward, by the start of its label.
 fn tray_item(tray: &TrayMenu, prefix: &str) -> crate::proxy_tray::Item {
     let deadline = Instant::now() + SHOWN;
@@ -190,7 +169,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     let cluster = porthole_testkit::cluster();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime for the workload");
+    let runtime = Runtime::new().expect("a tokio runtime for the workload");
     let ns = unique_namespace("e2e-fwd");
     let workload = runtime
         .block_on(Workload::create(
@@ -260,7 +239,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     pages.push(session.page_source());
 
     // Bytes both ways through the shown address.
-    assert_echoes(&address, "hello through the forward\n");
+    assert_echoes(&runtime, &address);
 
     // The Pod goes, a new ready one comes: the next connection works
     // without touching the app.
@@ -271,7 +250,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     runtime
         .block_on(workload.add_pod("db-b"))
         .expect("Pod db-b");
-    assert_echoes(&address, "after the pod was replaced\n");
+    assert_echoes(&runtime, &address);
     eprintln!(
         "heal: Pod deleted → next successful connection in {:?} (new Pod added in between)",
         deleted.elapsed()
@@ -287,20 +266,13 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     });
     assert_eq!(shown["address"], address.as_str());
     let before = shown["bytes"].as_str().unwrap_or_default().to_owned();
-    assert_echoes(&address, &"x".repeat(4096));
+    assert_echoes(&runtime, &address);
     wait_for_row(&session, &id, "the traffic counts the new bytes", |r| {
         r["bytes"].as_str().is_some_and(|b| b != before)
     });
     session.screenshot("forwards-view-light-en-large.png");
     pages.push(session.page_source());
-    session.set_window_size(560, 400);
-    session.wait_for_paint();
-    assert!(
-        fits(&session),
-        "no horizontal scrolling at the minimum size"
-    );
-    session.screenshot("forwards-view-light-en-small.png");
-    session.set_window_size(1280, 800);
+    small_screenshot(&session, "forwards-view-light-en-small.png");
 
     // The tray: the forward with its check; a click stops it, another starts it.
     let tray = TrayMenu::find("Quit Porthole");
@@ -323,7 +295,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     wait_for_row(&session, &id, "listening again", |r| {
         r["state"] == "listening"
     });
-    assert_echoes(&address, "started from the tray\n");
+    assert_echoes(&runtime, &address);
 
     // Saved with its port, restored at start.
     let saved: Value = serde_json::from_str(
@@ -352,7 +324,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
         r["state"] == "listening"
     });
     assert_eq!(back["address"], address.as_str(), "the same local port");
-    assert_echoes(&address, "restored after the restart\n");
+    assert_echoes(&runtime, &address);
     let tray = TrayMenu::find("Quit Porthole");
     wait_for_tray(&tray, &prefix, &label, true);
     session.screenshot("forwards-view-dark-en-large.png");
@@ -362,14 +334,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     });
     session.screenshot("forwards-view-dark-zh-large.png");
     pages.push(session.page_source());
-    session.set_window_size(560, 400);
-    session.wait_for_paint();
-    assert!(
-        fits(&session),
-        "no horizontal scrolling at the minimum size"
-    );
-    session.screenshot("forwards-view-dark-zh-small.png");
-    session.set_window_size(1280, 800);
+    small_screenshot(&session, "forwards-view-dark-zh-small.png");
 
     // By keyboard: Stop is reachable with Tab and Enter stops it.
     session.execute("document.querySelector('[data-testid=forward-row] [data-testid=forward-port-input]').focus(); return '';");
@@ -397,7 +362,7 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     wait_for_row(&session, &id, "started by Start all", |r| {
         r["state"] == "listening"
     });
-    assert_echoes(&address, "start all\n");
+    assert_echoes(&runtime, &address);
 
     // An HTTP port keeps "Open" and offers "Forward" in its details.
     click(&session, "[data-testid=open-forwards]");

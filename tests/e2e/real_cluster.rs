@@ -177,7 +177,7 @@ pub(crate) fn assert_no_cluster_secret(text: &str, secrets: &[String], place: &s
 
 /// The combined kubeconfig copied into the private home (all its paths are
 /// absolute), so the test may edit the copy the app reads.
-fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
+pub(crate) fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
     let dir = home.join("kube");
     std::fs::create_dir_all(&dir).expect("create kube dir");
     let copy = dir.join("config");
@@ -185,7 +185,7 @@ fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
     copy
 }
 
-fn start(home: &Path, kubeconfig: &Path, dark: bool, log_name: &'static str) -> Session {
+pub(crate) fn start(home: &Path, kubeconfig: &Path, dark: bool, log_name: &'static str) -> Session {
     let mut env = hermetic_env(home, kubeconfig.display().to_string(), "en");
     // The exec plugin is named by absolute path; the login shell answers
     // nothing, so the machine's profile plays no part.

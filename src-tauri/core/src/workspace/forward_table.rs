@@ -9,13 +9,15 @@
 //! generation, and [`ForwardTable::finish_start`] installs the result only
 //! if nothing (a stop, another start) came in between.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::forward_view::{ForwardView, idle, view};
+use super::forward_view::{ForwardView, view};
 use super::lock::lock;
+use crate::forward::local_port::stable_port_avoiding;
 use crate::forward::{Forward, ForwardState, ForwardStatus};
 use crate::settings::SavedForward;
 
@@ -54,7 +56,7 @@ impl Entry {
     fn status(&self) -> ForwardStatus {
         match &self.run {
             Run::Idle(status) => status.clone(),
-            Run::Starting => idle(ForwardState::Starting),
+            Run::Starting => ForwardStatus::new(ForwardState::Starting),
             Run::Running(forward, _) => forward.status(),
         }
     }
@@ -113,6 +115,26 @@ impl ForwardTable {
             .collect()
     }
 
+    /// Chooses the local port of `id`'s first start (see
+    /// [`stable_port_avoiding`]): never one another saved forward
+    /// remembers, one choice at a time (two forwards started together
+    /// cannot both pick the same free port). Remembered at once.
+    pub(super) fn choose_port(&self, id: &str, upstream: u16) -> u16 {
+        let mut entries = lock(&self.entries);
+        let taken: Vec<u16> = entries
+            .iter()
+            .filter(|e| e.saved.id() != id)
+            .map(|e| e.saved.local_port)
+            .filter(|p| *p != 0)
+            .collect();
+        let port =
+            stable_port_avoiding(id, None, upstream, IpAddr::V4(Ipv4Addr::LOCALHOST), &taken);
+        if let Some(entry) = entries.iter_mut().find(|e| e.saved.id() == id) {
+            entry.saved.local_port = port;
+        }
+        port
+    }
+
     /// Running or starting.
     pub(super) fn is_active(&self, id: &str) -> bool {
         lock(&self.entries)
@@ -128,7 +150,7 @@ impl ForwardTable {
             Some(entry) => entry.saved = saved,
             None => entries.push(Entry {
                 saved,
-                run: Run::Idle(idle(ForwardState::Stopped)),
+                run: Run::Idle(ForwardStatus::new(ForwardState::Stopped)),
                 generation: 0,
             }),
         }
@@ -164,7 +186,7 @@ impl ForwardTable {
                 let watcher = tokio::spawn(wake_on_change(forward.subscribe(), self.changed()));
                 Run::Running(forward, watcher)
             }
-            Err(reason) => Run::Idle(idle(ForwardState::Failed { reason })),
+            Err(reason) => Run::Idle(ForwardStatus::new(ForwardState::Failed { reason })),
         };
         drop(entries);
         self.changed.notify_one();
@@ -284,6 +306,22 @@ mod tests {
         assert!(table.remove(&id));
         assert!(!table.remove(&id));
         assert!(table.begin_start(&id).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_first_port_is_never_one_another_forward_remembers() {
+        let table = ForwardTable::new(&[saved("a")]);
+        let mut b = saved("b");
+        b.local_port = 0;
+        table.upsert(b.clone());
+        let port = table.choose_port(&b.id(), 15432);
+        assert_ne!(port, 15432, "a remembers 15432");
+        assert_ne!(port, 0);
+        assert_eq!(
+            table.saved(&b.id()).expect("b").local_port,
+            port,
+            "remembered"
+        );
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::forward::{ForwardState, ForwardStatus, RemotePort, Target, TargetKind};
+use crate::forward::{ForwardStatus, RemotePort, Target, TargetKind};
 use crate::port_kind::{ClientCommand, client_commands};
 use crate::settings::SavedForward;
 
@@ -90,23 +90,6 @@ pub(super) fn view(saved: &SavedForward, status: ForwardStatus) -> ForwardView {
     }
 }
 
-/// The status of a forward that is not running.
-pub(super) fn idle(state: ForwardState) -> ForwardStatus {
-    ForwardStatus {
-        state,
-        listening: Vec::new(),
-        pod: None,
-        pod_port: None,
-        transport: None,
-        connections_active: 0,
-        connections_total: 0,
-        bytes_sent: 0,
-        bytes_received: 0,
-        heals: 0,
-        last_error: None,
-    }
-}
-
 /// The IPv4 loopback address among `listening`, else the first, else
 /// 127.0.0.1 on the remembered port.
 fn connect_address(listening: &[String], local_port: u16) -> SocketAddr {
@@ -122,6 +105,7 @@ fn connect_address(listening: &[String], local_port: u16) -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forward::ForwardState;
     use crate::port_kind::PortKind;
 
     fn saved() -> SavedForward {
@@ -154,14 +138,14 @@ mod tests {
         let mut s = saved();
         s.local_port = 16379;
         s.port_kind = PortKind::Redis;
-        let mut status = idle(ForwardState::Listening);
+        let mut status = ForwardStatus::new(ForwardState::Listening);
         status.listening = vec!["[::1]:16379".into(), "127.0.0.1:16379".into()];
         let v = view(&s, status);
         assert_eq!(v.address, "127.0.0.1:16379");
         assert_eq!(v.commands[0].command, "redis-cli -h 127.0.0.1 -p 16379");
-        let stopped = view(&s, idle(ForwardState::Stopped));
+        let stopped = view(&s, ForwardStatus::new(ForwardState::Stopped));
         assert_eq!(stopped.address, "127.0.0.1:16379", "the remembered port");
-        let mut v6 = idle(ForwardState::Listening);
+        let mut v6 = ForwardStatus::new(ForwardState::Listening);
         v6.listening = vec!["[::1]:16379".into()];
         assert_eq!(view(&s, v6).address, "[::1]:16379");
     }

@@ -1,7 +1,7 @@
 //! Port-forwards as the workspace runs them, across every context: started
 //! with the context's client, on a local port that stays put (the
-//! remembered one; at the first start [`stable_port`]'s pick, then
-//! remembered), saved in settings as they are started or changed,
+//! remembered one; at the first start a stable pick that no other saved
+//! forward remembers, then remembered), saved in settings as they are started or changed,
 //! restored when the workspace starts (those marked so), and announced as
 //! one event whenever the set or a state changes. Byte counts change too
 //! often for events: the UI reads [`super::Workspace::forwards`] while it
@@ -15,11 +15,10 @@ use futures_util::future::join_all;
 use thiserror::Error;
 
 use super::events::WorkspaceEvent;
-use super::forward_port::{self, PortInfo};
+use super::forward_port;
 use super::forward_view::{ForwardTarget, ForwardView};
 use super::shared::Shared;
 use crate::cluster::ClusterClient;
-use crate::forward::local_port::stable_port;
 use crate::forward::{Forward, ForwardOptions, ForwardRequest};
 use crate::settings::{SavedForward, SettingsError};
 
@@ -181,7 +180,9 @@ impl Shared {
         };
         saved.port_kind = info.kind;
         if saved.local_port == 0 {
-            saved.local_port = first_local_port(&id, info);
+            // In the table first, so the choice can see every other one.
+            self.forwards.upsert(saved.clone());
+            saved.local_port = self.forwards.choose_port(&id, info.number);
         }
         self.save_forward(&saved).await?;
         let Some(generation) = self.forwards.begin_start(&id) else {
@@ -235,12 +236,6 @@ impl Shared {
             format!("{context:?} has no working connection: see its status on the Overview tab")
         })
     }
-}
-
-/// The local port of a forward's first start: the remote port's number
-/// when it is free here, else a pick derived from its id.
-fn first_local_port(id: &str, info: PortInfo) -> u16 {
-    stable_port(id, None, info.number, IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 /// Sends the forwards as one event after every change (changes close
