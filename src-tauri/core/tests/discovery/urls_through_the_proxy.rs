@@ -116,6 +116,14 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
                     );
                     record.push(format!("{who:32} {:36} not proxyable: {why}", port.port));
                 }
+                // Not HTTP (postgres, redis, gRPC on a raw TCP echo): the
+                // app forwards it instead of opening it.
+                PortAccess::Proxy { .. } if !port.http => {
+                    record.push(format!(
+                        "{who:32} {:36} not HTTP ({:?}): forwarded, not opened",
+                        port.port, port.kind
+                    ));
+                }
                 PortAccess::Proxy { urls } => {
                     let ready = s.endpoints.is_some_and(|e| e.ready > 0);
                     // The Porthole URL (service at the root of its own
