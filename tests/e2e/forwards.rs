@@ -127,6 +127,14 @@ fn open_forwards_view(session: &Session) {
     session.wait_for("[data-testid=forwards-view]", 1, WAIT);
 }
 
+/// Types `port` into the (only) forward's local port field and presses Enter.
+fn set_local_port(session: &Session, port: u16) {
+    let input = session.wait_for("[data-testid=forward-port-input]", 1, WAIT);
+    // Select all and delete, as a user does (Element Clear fires no input event).
+    session.send_keys(&input[0], "\u{E009}a\u{E000}\u{E003}");
+    session.send_keys(&input[0], &format!("{port}{ENTER}"));
+}
+
 /// The tray item of a forward, by the start of its label.
 fn tray_item(tray: &TrayMenu, prefix: &str) -> crate::proxy_tray::Item {
     let deadline = Instant::now() + SHOWN;
@@ -335,6 +343,28 @@ fn forward_a_tcp_service_survive_a_pod_restart_and_come_back_after_a_restart() {
     session.screenshot("forwards-view-dark-zh-large.png");
     pages.push(session.page_source());
     small_screenshot(&session, "forwards-view-dark-zh-small.png");
+
+    // A local port another program holds: the forward fails and says who
+    // holds it; the old port again, and it listens.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let held = holder.local_addr().expect("its address").port();
+    set_local_port(&session, held);
+    let failed = wait_for_row(&session, &id, "failed on a held port", |r| {
+        r["state"] == "failed"
+    });
+    let said = failed["text"].as_str().unwrap_or_default();
+    assert!(
+        said.contains(&format!("port {held} is in use by"))
+            && said.contains(&format!("pid {}", std::process::id())),
+        "names the process holding the port: {said}"
+    );
+    session.screenshot("forwards-failed-dark-zh-large.png");
+    set_local_port(&session, port);
+    wait_for_row(&session, &id, "back on its port", |r| {
+        r["state"] == "listening"
+    });
+    assert_echoes(&runtime, &address);
+    drop(holder);
 
     // By keyboard: Stop is reachable with Tab and Enter stops it.
     session.execute("document.querySelector('[data-testid=forward-row] [data-testid=forward-port-input]').focus(); return '';");

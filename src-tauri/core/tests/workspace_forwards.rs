@@ -170,6 +170,30 @@ async fn forward_a_tcp_service_save_it_change_it_and_get_it_back_in_a_new_worksp
     assert!(echoes(&view.address).await.is_err(), "the old port is free");
     assert!(ws.set_forward_local_port(&view.id, 0).await.is_err());
 
+    // A port another program holds on 127.0.0.1 (::1 is free): the forward
+    // fails and names the holder, rather than listen on ::1 alone; back on
+    // its port, it listens again.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let held = holder.local_addr().expect("its address").port();
+    let failed = ws
+        .set_forward_local_port(&view.id, held)
+        .await
+        .expect("saved");
+    let ForwardState::Failed { reason } = &failed.status.state else {
+        panic!("not failed: {failed:?}");
+    };
+    assert!(
+        reason.contains(&format!("port {held} is in use by"))
+            && reason.contains(&format!("pid {}", std::process::id())),
+        "names the holder: {reason}"
+    );
+    drop(holder);
+    ws.set_forward_local_port(&view.id, other)
+        .await
+        .expect("back");
+    wait_state(&ws, &view.id, "listening").await;
+    echoes(&moved.address).await.expect("echo");
+
     // A second forward that is not restored at start.
     let redis = ws
         .start_forward(&target("team-a", "redis", 6379))

@@ -19,7 +19,7 @@ use super::forward_port;
 use super::forward_view::{ForwardTarget, ForwardView};
 use super::shared::Shared;
 use crate::cluster::ClusterClient;
-use crate::forward::{Forward, ForwardOptions, ForwardRequest};
+use crate::forward::{Forward, ForwardOptions, ForwardRequest, ForwardState};
 use crate::settings::{SavedForward, SettingsError};
 
 /// Changes closer together than this make one event.
@@ -111,7 +111,8 @@ impl Shared {
     }
 
     /// Remembers `port` as the local port of `id`; a running forward moves
-    /// to it (and says so if it cannot listen there).
+    /// to it (and says so if it cannot listen there), a failed one tries
+    /// again there; a stopped one stays stopped.
     pub(super) async fn set_forward_local_port(
         &self,
         id: &str,
@@ -120,9 +121,9 @@ impl Shared {
         if port == 0 {
             return Err(ForwardsError::NoLocalPort);
         }
-        let running = self.forwards.is_active(id);
+        let stopped = self.view(id)?.status.state == ForwardState::Stopped;
         self.change_saved(id, |s| s.local_port = port).await?;
-        if running {
+        if !stopped {
             return self.restart_forward(id).await;
         }
         self.view(id)
@@ -204,6 +205,7 @@ impl Shared {
                 Forward::start(client, request)
                     .await
                     .map_err(|e| e.to_string())
+                    .and_then(needs_ipv4_loopback)
             }
             Err(reason) => Err(reason),
         };
@@ -236,6 +238,26 @@ impl Shared {
             format!("{context:?} has no working connection: see its status on the Overview tab")
         })
     }
+}
+
+/// A forward that could not listen on 127.0.0.1 fails, even when it could
+/// on ::1 (kubectl carries on then): the address the app shows and its
+/// commands name would reach whatever program holds that port instead.
+fn needs_ipv4_loopback(forward: Forward) -> Result<Forward, String> {
+    if forward
+        .listening()
+        .iter()
+        .any(|a| a.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST))
+    {
+        return Ok(forward);
+    }
+    let why = forward
+        .bind_warnings()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "unable to listen on 127.0.0.1".to_owned());
+    forward.stop();
+    Err(why)
 }
 
 /// Sends the forwards as one event after every change (changes close

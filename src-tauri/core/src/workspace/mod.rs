@@ -429,7 +429,8 @@ impl Workspace {
         Ok(self.shared.remove_forward(id).await?)
     }
 
-    /// Sets the local port of `id` (1–65535); a running forward moves there.
+    /// Sets the local port of `id` (1–65535); a running (or failed) forward
+    /// starts there.
     pub async fn set_forward_local_port(
         &self,
         id: &str,
