@@ -30,8 +30,23 @@ fn group(name: &str) -> serde_json::Value {
     json!([{ "kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name }])
 }
 
+/// Binds the viewers' group to cluster role `role` in `namespace`.
+async fn bind_viewers(client: &Client, namespace: &str, binding: &str, role: &str) -> Result<()> {
+    create::<k8s_openapi::api::rbac::v1::RoleBinding>(
+        &Api::namespaced(client.clone(), namespace),
+        json!({
+            "metadata": { "name": binding },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                         "name": role },
+            "subjects": group(VIEWERS_GROUP),
+        }),
+    )
+    .await
+    .map(drop)
+}
+
 pub async fn apply(client: &Client) -> Result<()> {
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let read = json!(["get", "list", "watch"]);
     create::<ClusterRole>(
         &Api::all(client.clone()),
@@ -52,16 +67,7 @@ pub async fn apply(client: &Client) -> Result<()> {
     )
     .await?;
     for ns in VIEWER_NAMESPACES {
-        create::<RoleBinding>(
-            &Api::namespaced(client.clone(), ns),
-            json!({
-                "metadata": { "name": "porthole-viewers" },
-                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                             "name": SERVICE_VIEWER_ROLE },
-                "subjects": group(VIEWERS_GROUP),
-            }),
-        )
-        .await?;
+        bind_viewers(client, ns, "porthole-viewers", SERVICE_VIEWER_ROLE).await?;
     }
     // SPDY (a POST) needs `create`; the WebSocket upgrade (a GET) needs
     // `get` and, at this version, `create` too (with either alone kubectl's
@@ -77,14 +83,11 @@ pub async fn apply(client: &Client) -> Result<()> {
     )
     .await?;
     for ns in VIEWER_FORWARD_NAMESPACES {
-        create::<RoleBinding>(
-            &Api::namespaced(client.clone(), ns),
-            json!({
-                "metadata": { "name": "porthole-viewers-port-forward" },
-                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                             "name": PORT_FORWARDER_ROLE },
-                "subjects": group(VIEWERS_GROUP),
-            }),
+        bind_viewers(
+            client,
+            ns,
+            "porthole-viewers-port-forward",
+            PORT_FORWARDER_ROLE,
         )
         .await?;
     }

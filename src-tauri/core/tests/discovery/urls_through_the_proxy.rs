@@ -68,6 +68,8 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut checked = 0;
     let mut record = Vec::new();
+    // Raw TCP echoes (postgres, redis, grpc): not HTTP, for port-forwards.
+    let tcp_only = porthole_testkit::fixtures::tcp_echo_services();
     for s in list
         .services
         .iter()
@@ -116,12 +118,22 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
                     );
                     record.push(format!("{who:32} {:36} not proxyable: {why}", port.port));
                 }
-                // Not HTTP (postgres, redis, gRPC on a raw TCP echo): the
-                // app forwards it instead of opening it.
-                PortAccess::Proxy { .. } if !port.http => {
+                PortAccess::Proxy { urls }
+                    if tcp_only.contains(&(s.namespace.as_str(), s.name.as_str())) =>
+                {
+                    // The apiserver reaches the backend, which answers with
+                    // no HTTP at all; the app offers "Forward", not "Open".
+                    assert!(!port.http, "{who}: classified as {:?}", port.kind);
+                    let url = format!("{}healthz", urls.porthole_url);
+                    let answer = get(&url).await;
+                    assert_eq!(answer.status, 503, "{who}: {url}: {answer:?}");
+                    assert!(
+                        answer.body.contains("malformed HTTP"),
+                        "{who}: {url}: {answer:?}"
+                    );
                     record.push(format!(
-                        "{who:32} {:36} not HTTP ({:?}): forwarded, not opened",
-                        port.port, port.kind
+                        "{who:32} {:36} 503 not HTTP (a raw TCP echo: forward it)",
+                        urls.porthole_url.trim_start_matches("http://"),
                     ));
                 }
                 PortAccess::Proxy { urls } => {

@@ -68,15 +68,20 @@ impl Network {
         format!("{ip}/32")
     }
 
-    /// Adds the claimed address to the namespace's interface (already there
-    /// after a crashed owner: taken over).
+    /// Adds the claimed address to the namespace's interface (`replace`:
+    /// one a crashed owner left there is taken over).
     pub async fn add(&self, claim: &Claim) -> Result<()> {
         let cidr = Self::cidr(claim.ip);
-        let args = ["-n", &self.netns, "addr", "add", &cidr, "dev", NS_INTERFACE];
-        match run_ip(&self.ip_bin, &args).await {
-            Err(Error::Netns { detail, .. }) if detail.contains("File exists") => Ok(()),
-            other => other,
-        }
+        let args = [
+            "-n",
+            &self.netns,
+            "addr",
+            "replace",
+            &cidr,
+            "dev",
+            NS_INTERFACE,
+        ];
+        run_ip(&self.ip_bin, &args).await
     }
 
     /// Removes the address from the interface (gone already is fine).

@@ -747,6 +747,21 @@ mod tests {
         }
     }
 
+    /// Tests share a workload across tasks (`Arc<Workload>`) and spawn its
+    /// futures.
+    #[test]
+    fn workloads_and_their_futures_are_send() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>(_: &T) {}
+        fn futures(w: &Workload) {
+            send(&w.add_pod("a"));
+            send(&w.set_ready("a", false));
+            send(&w.delete_pod("a"));
+        }
+        send_sync::<Workload>();
+        let _ = futures;
+    }
+
     #[test]
     fn unique_namespaces_differ_and_are_dns_labels() {
         let a = unique_namespace("heal");
