@@ -6,11 +6,15 @@
 mod client_env;
 mod cluster_info;
 mod config_view;
+mod context;
 mod contexts;
+mod duration;
+mod forward;
 mod open;
 mod output;
 mod proxy;
 mod services;
+mod shutdown;
 mod status;
 mod url;
 
@@ -59,6 +63,9 @@ pub enum Command {
     Services(services::ServicesArgs),
     /// Print the Porthole URL of a service port: NAMESPACE/SERVICE[:PORT].
     Url(url::UrlArgs),
+    // Its help (about, long about, examples) is on `ForwardArgs`: a doc
+    // comment here would replace it.
+    Forward(Box<forward::ForwardArgs>),
     /// Open a service port in the browser through Porthole's proxy,
     /// starting `portholectl proxy` in the background when none runs.
     Open(open::OpenArgs),
@@ -94,6 +101,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::ClusterInfo(args) => cluster_info::run(&sources, args).await,
         Command::Services(args) => services::run(&sources, args).await,
         Command::Url(args) => url::run(&sources, args).await,
+        Command::Forward(args) => forward::run(&sources, *args).await,
         Command::Open(args) => open::run(&sources, cli.kubeconfig.as_ref(), args).await,
         Command::Config {
             command: ConfigCommand::View(args),
@@ -101,20 +109,31 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `PORTHOLE_LOG` (default: warnings).
-pub fn init_logging() {
+/// Logs go to stderr, filtered by `PORTHOLE_LOG` (default: `default`),
+/// coloured only on a terminal.
+pub fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // A second init (tests) is harmless, so its error is ignored.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
+/// Warnings; `forward` prints its forwards' failures itself, in kubectl's
+/// words, so the engine's own warnings about them would say it twice.
+fn default_log_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Forward(_) => "warn,porthole_core::forward=error",
+        _ => "warn",
+    }
+}
+
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(default_log_filter(&cli.command));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -66,7 +66,7 @@ pub struct ProxyArgs {
     /// warning says so): kubectl sets TCP keep-alive probes on its upstream
     /// dials; Porthole pools upstream connections and closes them after
     /// 90 s idle, and every request has a timeout.
-    #[arg(long, default_value = "0", value_parser = parse_duration)]
+    #[arg(long, default_value = "0", value_parser = crate::duration::parse_go_duration)]
     pub keepalive: Duration,
     /// If true, enables automatic path appending of the kube context server
     /// path to each request.
@@ -87,29 +87,6 @@ pub struct ProxyArgs {
     /// Seconds to wait for connecting and for response headers.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
-}
-
-/// Go-style durations as kubectl takes them: `0`, `30s`, `1m`, `500ms`, `1h`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("{text:?} needs a unit (ms, s, m, h)"))?;
-    let (number, unit) = text.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is out of range"))
 }
 
 /// The one context `portholectl proxy` serves.
@@ -214,42 +191,11 @@ async fn serve(sources: &KubeconfigSources, args: ProxyArgs) -> Result<(), Strin
         .await
         .map_err(|e| e.to_string())?;
     println!("Starting to serve on {}", server.listening());
-    let stop = shutdown_signal();
+    let stop = crate::shutdown::signal();
     tokio::select! {
         () = stop => {
             server.stop(STOP_GRACE).await;
         }
     }
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_like_go() {
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("5y").is_err());
-    }
 }

@@ -9,9 +9,8 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use porthole_core::cluster::client_for_context;
 use porthole_core::discovery::Discovery;
-use porthole_core::kubeconfig::{KubeconfigSources, load_snapshot};
+use porthole_core::kubeconfig::KubeconfigSources;
 use porthole_core::urls::{self, DEFAULT_PROXY_PORT, PortSpec, ServiceUrls};
 
 /// The flags every discovery verb takes.
@@ -34,33 +33,14 @@ pub(super) async fn discovery(
     sources: &KubeconfigSources,
     args: &ContextArgs,
 ) -> Result<Discovery, String> {
-    let snapshot = load_snapshot(sources).await;
-    for problem in snapshot.list.problems() {
-        eprintln!("warning: {}: {:?}", problem.path, problem.state);
-    }
-    let context = match &args.context {
-        Some(name) => name.clone(),
-        None => snapshot
-            .list
-            .current_context
-            .clone()
-            .ok_or("the kubeconfig has no current context: pass --context")?,
-    };
-    let summary = snapshot
-        .list
-        .contexts
-        .iter()
-        .find(|c| c.name == context)
-        .ok_or_else(|| format!("no context named {context:?} in the kubeconfig"))?;
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let env = super::client_env::client_env(timeout, &[]).await;
-    let client = client_for_context(&snapshot.merged, &context, &env)
-        .await
-        .map_err(|problem| format!("context {context:?}: {problem}"))?;
-    Ok(
-        Discovery::new(&client, summary.namespace.as_deref(), args.proxy_port)
-            .with_timeout(timeout),
+    let context = crate::context::connect(sources, args.context.as_deref(), timeout).await?;
+    Ok(Discovery::new(
+        &context.client,
+        context.namespace.as_deref(),
+        args.proxy_port,
     )
+    .with_timeout(timeout))
 }
 
 /// `NS/SVC[:PORT]` (or `SVC[:PORT]` in the context's namespace).

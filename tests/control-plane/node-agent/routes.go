@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
-	"sync"
 	"time"
 
 	"k8s.io/cri-streaming/pkg/streaming/portforward"
@@ -57,17 +56,18 @@ func (d podDialer) PortForward(ctx context.Context, _ string, _ string, port int
 		return fmt.Errorf("pod %s/%s: dialing %s: %w", d.pod.Namespace, d.pod.Name, addr, err)
 	}
 	defer conn.Close()
-	var wg sync.WaitGroup
-	wg.Add(1)
+	// Like containerd's port-forward: the client's end of input is passed
+	// on as a half-close, but once the Pod's side is done the stream ends
+	// (the deferred closes stop the other direction). Waiting for the
+	// client as well would hang clients of protocols without half-close
+	// (WebSocket port-forward) after the Pod hung up.
 	go func() {
-		defer wg.Done()
 		_, _ = io.Copy(conn, stream)
 		if tcp, ok := conn.(*net.TCPConn); ok {
 			_ = tcp.CloseWrite()
 		}
 	}()
 	_, err = io.Copy(stream, conn)
-	wg.Wait()
 	return err
 }
 

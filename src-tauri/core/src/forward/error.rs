@@ -43,12 +43,18 @@ pub enum ForwardError {
         namespace: String,
         name: String,
     },
-    #[error("{what} has no running pod to forward to")]
+    /// No Pod matches the selector at all (one that is there but not
+    /// running is [`Self::PodNotRunning`]); kubectl waits for one to appear.
+    #[error("{what} has no pod to forward to")]
     NoRunningPod { what: String },
     #[error("unable to forward port because pod is not running. Current status={phase}")]
     PodNotRunning { phase: String },
     #[error("service {namespace}/{name} has no selector, so there is no pod to forward to")]
     NoSelector { namespace: String, name: String },
+    #[error(
+        "service {namespace}/{name} is of type ExternalName: it has no pods to forward to (connect to its external name directly)"
+    )]
+    ExternalName { namespace: String, name: String },
     #[error("service {name} does not have a service port {port}")]
     NoSuchServicePort { name: String, port: String },
     #[error("pod {name} does not have a named port {port}")]

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -96,6 +96,8 @@ struct Shared {
     /// Open connections, by id: their Pod and how to end them.
     open: Mutex<HashMap<u64, (String, CancellationToken)>>,
     next_id: AtomicU64,
+    /// A Pod has been chosen before: a later choice is a heal.
+    had_pod: AtomicBool,
     /// Pods a dial just failed on: skipped until the endpoints change.
     shunned: Mutex<Vec<String>>,
     endpoints: Option<watch::Receiver<Endpoints>>,
@@ -116,6 +118,15 @@ impl Forward {
             request.options.heal,
         )
         .await?;
+        let pod = match &route {
+            Route::Pod { pod, .. } => Some(pod.as_str()),
+            Route::Service { .. } => None,
+        };
+        if let super::access::ForwardAccess::Denied(denied) =
+            super::access::check(&client, &request.target.namespace, pod).await?
+        {
+            return Err(ForwardError::Forbidden(denied.to_string()));
+        }
         let (listeners, bind_warnings) = bind(&request.addresses, request.local_port).await?;
         let listening: Vec<SocketAddr> = listeners
             .iter()
@@ -161,6 +172,7 @@ impl Forward {
             current: watch::channel(None).0,
             open: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+            had_pod: AtomicBool::new(false),
             shunned: Mutex::new(Vec::new()),
             endpoints,
             events: broadcast::channel(256).0,
@@ -339,13 +351,12 @@ impl Shared {
             let ended = self.end_connections_to(&gone.pod);
             tracing::info!(target = %self.target, pod = %gone.pod, ended, "pod is no longer ready: its connections end, new ones go elsewhere");
         }
-        // Healing means a Pod was in use before the gap: the next one is a heal.
-        let had_one = previous.is_some() || {
-            let now = self.status.borrow();
-            now.pod.is_some() || now.state == ForwardState::Healing
-        };
-        if next.is_some() && next != previous && had_one {
-            self.counters.heals.fetch_add(1, Ordering::Relaxed);
+        let had_one = self.had_pod.load(Ordering::Relaxed);
+        if next.is_some() && next != previous {
+            if had_one {
+                self.counters.heals.fetch_add(1, Ordering::Relaxed);
+            }
+            self.had_pod.store(true, Ordering::Relaxed);
         }
         self.set(|s| {
             if !s.state.is_active() {
@@ -409,10 +420,12 @@ async fn watch_pinned_pod(shared: Arc<Shared>, pod: String) {
             Some(Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p))) => {
                 seen = true;
                 let phase = p.status.and_then(|s| s.phase).unwrap_or_default();
-                (p.metadata.deletion_timestamp.is_some() || phase != "Running").then(|| {
+                // A Pod being deleted still says Running: say terminating.
+                let terminating = p.metadata.deletion_timestamp.is_some() || phase.is_empty();
+                (terminating || phase != "Running").then(|| {
                     format!(
                         "the pod is {}",
-                        if phase.is_empty() {
+                        if terminating {
                             "terminating".into()
                         } else {
                             phase.to_lowercase()
@@ -527,7 +540,7 @@ async fn serve(shared: Arc<Shared>, socket: TcpStream) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(id, (pod.clone(), token.clone()));
-    let crate::forward::dial::PodStream {
+    let crate::forward::stream::PodStream {
         io,
         mut remote_error,
     } = stream;

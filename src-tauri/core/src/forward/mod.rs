@@ -11,7 +11,9 @@
 //! - [`dial`]: one stream to one Pod port; [`websocket`], [`spdy`].
 //! - [`forwarder`]: listeners, Pod choice, connections, counters.
 //! - [`status`]: what the CLI, the app and the tray show.
+//! - [`access`]: whether the user may forward at all (RBAC), asked up front.
 
+pub mod access;
 pub mod dial;
 pub mod endpoints;
 pub mod error;
@@ -20,11 +22,13 @@ pub mod local_port;
 mod pump;
 pub mod spdy;
 pub mod status;
+pub mod stream;
 pub mod target;
 pub mod websocket;
 
-pub use dial::{Dialer, PodStream, Transport};
+pub use dial::{Dialer, Transport};
 pub use error::{DialError, ForwardError};
 pub use forwarder::{ConnectionEvent, DEFAULT_READY_WAIT, Forward, ForwardOptions, ForwardRequest};
 pub use status::{ForwardState, ForwardStatus};
+pub use stream::PodStream;
 pub use target::{RemotePort, Route, Target, TargetKind};

@@ -156,6 +156,14 @@ pub async fn resolve(
                 })?;
             let route = service_route(&svc, remote)?;
             if heal {
+                // Healing would wait for endpoints that never come; pinned,
+                // kubectl's "defined without a selector" says it.
+                if svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName") {
+                    return Err(ForwardError::ExternalName {
+                        namespace: ns.to_owned(),
+                        name: target.name.clone(),
+                    });
+                }
                 return Ok(route);
             }
             let selector = svc
@@ -421,12 +429,28 @@ async fn first_running_pod(
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect();
     pods.sort_by_key(|p| (!is_running(p), !is_ready(p), p.metadata.name.clone()));
-    pods.into_iter()
+    let first = pods
+        .into_iter()
         .next()
-        .filter(is_running)
         .ok_or_else(|| ForwardError::NoRunningPod {
             what: what.to_owned(),
-        })
+        })?;
+    // Pods that are there but not running are named by their phase, as
+    // kubectl does (it takes the best one and finds it is not running);
+    // `NoRunningPod` means none at all, which a caller may wait out.
+    if !is_running(&first) {
+        return Err(ForwardError::PodNotRunning {
+            phase: pod_phase(&first),
+        });
+    }
+    Ok(first)
+}
+
+fn pod_phase(pod: &Pod) -> String {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_default()
 }
 
 fn is_running(pod: &Pod) -> bool {

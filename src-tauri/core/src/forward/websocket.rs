@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::dial::{PIPE_BUFFER, PodStream, portforward_path, refusal};
 use super::error::DialError;
+use super::stream::{PIPE_BUFFER, PodStream, portforward_path, refusal};
 use crate::cluster::client::ClusterClient;
 
 pub const SUBPROTOCOL: &str = "v4.channel.k8s.io";

@@ -1,8 +1,8 @@
 //! Port-forward over SPDY/3.1 (`portforward.k8s.io`): placeholder until the
 //! SPDY client lands.
 
-use super::dial::PodStream;
 use super::error::DialError;
+use super::stream::PodStream;
 use crate::cluster::client::ClusterClient;
 
 /// Opens a stream to `port` of `namespace/pod` over SPDY.
