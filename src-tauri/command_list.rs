@@ -31,6 +31,15 @@ macro_rules! command_list {
             services::service_details,
             services::cluster_info,
             services::open_url,
+            forwards::list_forwards,
+            forwards::start_forward,
+            forwards::resume_forward,
+            forwards::stop_forward,
+            forwards::restart_forward,
+            forwards::remove_forward,
+            forwards::set_forward_local_port,
+            forwards::set_forward_restore,
+            forwards::start_saved_forwards,
         ]
     };
 }

@@ -4,10 +4,12 @@
 mod commands;
 #[macro_use]
 mod command_list;
+mod forwards;
 mod ipc;
 mod memory;
 mod services;
 mod tray;
+mod tray_forwards;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 const CONTEXTS_CHANGED: &str = "contexts-changed";
 const CONTEXT_STATUS: &str = "context-status";
 const PROXY_STATUS: &str = "proxy-status";
+const FORWARDS_CHANGED: &str = "forwards-changed";
 
 /// Every command's IPC name, from the one list (`command_list.rs`).
 pub const COMMANDS: &[&str] = command_list!(command_names);
@@ -60,6 +63,7 @@ pub fn run() {
             // Before the events flow, so none finds the tray missing; the
             // start-up status was sent before anyone listened: read it.
             tray::install(app.handle(), &workspace.proxy_status())?;
+            tray_forwards::show(app.handle(), &workspace.forwards());
             forward_events(app.handle().clone(), workspace);
             Ok(())
         })
@@ -94,6 +98,10 @@ fn forward_events(app: AppHandle, workspace: Arc<Workspace>) {
                     tray::show_proxy(&app, &status);
                     ipc::emit(&app, PROXY_STATUS, &status);
                 }
+                Ok(WorkspaceEvent::Forwards(views)) => {
+                    tray_forwards::show(&app, &views);
+                    ipc::emit(&app, FORWARDS_CHANGED, &views);
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!("{missed} workspace events missed: sending the full state");
                     ipc::emit(&app, CONTEXTS_CHANGED, &workspace.contexts());
@@ -103,6 +111,9 @@ fn forward_events(app: AppHandle, workspace: Arc<Workspace>) {
                     let proxy = workspace.proxy_status();
                     tray::show_proxy(&app, &proxy);
                     ipc::emit(&app, PROXY_STATUS, &proxy);
+                    let forwards = workspace.forwards();
+                    tray_forwards::show(&app, &forwards);
+                    ipc::emit(&app, FORWARDS_CHANGED, &forwards);
                 }
                 Err(RecvError::Closed) => break,
             }

@@ -1,7 +1,8 @@
 //! The tray icon and its menu. Linux tray icons get no click events, so
 //! every action is a menu item: the proxy switch (a check item that always
 //! shows the proxy's real state), where the proxy listens or why it does
-//! not (a disabled line), "Open Porthole" and "Quit".
+//! not (a disabled line), the port-forwards (a check item each: running or
+//! not; see [`crate::tray_forwards`]), "Open Porthole" and "Quit".
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -13,9 +14,14 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
+use crate::tray_forwards::{self, ForwardItems};
+
 const PROXY: &str = "proxy";
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
+/// Where the forwards' section starts: after the switch, its line and a
+/// separator.
+const FORWARDS_AT: usize = 3;
 
 static ICON_ON: &[u8] = include_bytes!("../icons/tray-on.png");
 static ICON_OFF: &[u8] = include_bytes!("../icons/tray-off.png");
@@ -35,6 +41,9 @@ pub struct Tray {
     /// One switch at a time: a second click waits for the first to finish
     /// and then decides on the state that one left.
     switching: tokio::sync::Mutex<()>,
+    /// The menu, and its forwards' section as shown now.
+    pub(crate) menu: Menu<Wry>,
+    pub(crate) forwards: ForwardItems,
 }
 
 pub fn install(app: &AppHandle, status: &ProxyStatus) -> tauri::Result<()> {
@@ -64,7 +73,11 @@ pub fn install(app: &AppHandle, status: &ProxyStatus) -> tauri::Result<()> {
             PROXY => toggle_proxy(app),
             OPEN => crate::show_main_window(app),
             QUIT => quit_gracefully(app),
-            _ => {}
+            other => {
+                if let Some(id) = tray_forwards::forward_of(other) {
+                    tray_forwards::toggle(app, id.to_owned());
+                }
+            }
         })
         .build(app)?;
     app.manage(Tray {
@@ -74,6 +87,8 @@ pub fn install(app: &AppHandle, status: &ProxyStatus) -> tauri::Result<()> {
         shown: Mutex::new((running, labels.describe(status))),
         labels,
         switching: tokio::sync::Mutex::new(()),
+        menu,
+        forwards: ForwardItems::new(FORWARDS_AT),
     });
     Ok(())
 }
@@ -145,7 +160,7 @@ fn quit_gracefully(app: &AppHandle) {
     });
 }
 
-struct Labels {
+pub(crate) struct Labels {
     proxy: &'static str,
     open: &'static str,
     quit: &'static str,
@@ -156,6 +171,13 @@ struct Labels {
     port_in_use: &'static str,
     /// `{address}` is replaced.
     failed: &'static str,
+    pub(crate) forwards: tray_forwards::ForwardLabels,
+}
+
+impl Tray {
+    pub(crate) fn labels(&self) -> &Labels {
+        &self.labels
+    }
 }
 
 impl Labels {
@@ -179,6 +201,7 @@ impl Labels {
                 listening: "正在监听 {address}",
                 port_in_use: "端口 {port} 已被占用",
                 failed: "无法在 {address} 上启动",
+                forwards: tray_forwards::ForwardLabels::ZH,
             }
         } else {
             Self {
@@ -189,6 +212,7 @@ impl Labels {
                 listening: "Listening on {address}",
                 port_in_use: "Port {port} is in use",
                 failed: "Could not start on {address}",
+                forwards: tray_forwards::ForwardLabels::EN,
             }
         }
     }

@@ -9,6 +9,7 @@
 mod chromium;
 mod contexts_window;
 mod driver;
+mod forwards;
 mod proxy_tray;
 mod real_cluster;
 mod services_browser;

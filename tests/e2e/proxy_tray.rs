@@ -31,16 +31,16 @@ const ENTER: &str = "\u{E007}";
 
 /// One entry of the tray menu.
 #[derive(Debug, Clone)]
-struct Item {
-    id: i32,
-    label: String,
-    enabled: bool,
+pub(crate) struct Item {
+    pub(crate) id: i32,
+    pub(crate) label: String,
+    pub(crate) enabled: bool,
     /// `Some(1)` checked, `Some(0)` unchecked, `None` for a plain item.
-    toggle: Option<i32>,
+    pub(crate) toggle: Option<i32>,
 }
 
 /// The app's tray menu over the session bus, found by its unique bus name.
-struct TrayMenu {
+pub(crate) struct TrayMenu {
     bus_name: String,
 }
 
@@ -61,7 +61,7 @@ fn gdbus(args: &[&str]) -> Result<String, String> {
 
 impl TrayMenu {
     /// Waits until some name on the bus serves the menu with `quit` in it.
-    fn find(quit: &str) -> TrayMenu {
+    pub(crate) fn find(quit: &str) -> TrayMenu {
         let deadline = Instant::now() + WAIT;
         loop {
             let names = gdbus(&[
@@ -108,12 +108,12 @@ impl TrayMenu {
         Ok(parse_layout(&layout))
     }
 
-    fn items(&self) -> Vec<Item> {
+    pub(crate) fn items(&self) -> Vec<Item> {
         self.try_items()
             .unwrap_or_else(|e| panic!("GetLayout from {}: {e}", self.bus_name))
     }
 
-    fn item(&self, label: &str) -> Item {
+    pub(crate) fn item(&self, label: &str) -> Item {
         let items = self.items();
         items
             .iter()
@@ -123,7 +123,7 @@ impl TrayMenu {
     }
 
     /// Clicks the item labelled `label`, as a tray host does.
-    fn click(&self, label: &str) {
+    pub(crate) fn click(&self, label: &str) {
         let id = self.item(label).id.to_string();
         gdbus(&[
             "-d",
@@ -279,7 +279,7 @@ fn assert_api_answers(port: u16) {
     );
 }
 
-fn refuses(port: u16) -> bool {
+pub(crate) fn refuses(port: u16) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     matches!(
         TcpStream::connect_timeout(&addr, Duration::from_secs(2)),

@@ -31,16 +31,16 @@ const LIVE: &str = "porthole-live-added";
 const LIVE_WITHIN: Duration = Duration::from_secs(10);
 
 /// What the test needs to know about the cluster, all from its state.
-struct Expected {
+pub(crate) struct Expected {
     version: String,
     contexts: Vec<String>,
     /// Contexts the apiserver refuses (impersonation not allowed).
     denied: BTreeSet<String>,
-    secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
 }
 
 impl Expected {
-    fn of(cluster: &Cluster) -> Expected {
+    pub(crate) fn of(cluster: &Cluster) -> Expected {
         let version = cluster
             .state
             .apiserver
@@ -102,7 +102,7 @@ impl Expected {
 }
 
 /// The kubeconfig as JSON, as kubectl reads it (secrets included: `--raw`).
-fn kubeconfig_json(path: &Path) -> Value {
+pub(crate) fn kubeconfig_json(path: &Path) -> Value {
     let out = Command::new("kubectl")
         .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
         .arg(path)
@@ -119,7 +119,7 @@ fn kubeconfig_json(path: &Path) -> Value {
 
 /// Every value under a key that holds a credential: tokens, keys, client
 /// secrets, refresh and id tokens, passwords.
-fn collect_secrets(value: &Value, out: &mut Vec<String>) {
+pub(crate) fn collect_secrets(value: &Value, out: &mut Vec<String>) {
     const SECRET_KEYS: &[&str] = &[
         "token",
         "client-key-data",
@@ -154,7 +154,7 @@ fn pem_body(path: &Path) -> Vec<String> {
 
 /// Fails when a secret of the cluster, or anything shaped like a JWT (the
 /// id tokens the app refreshed itself are not known to the test), is in `text`.
-fn assert_no_cluster_secret(text: &str, secrets: &[String], place: &str) {
+pub(crate) fn assert_no_cluster_secret(text: &str, secrets: &[String], place: &str) {
     for secret in secrets {
         assert!(
             !text.contains(secret.as_str()),
@@ -177,7 +177,7 @@ fn assert_no_cluster_secret(text: &str, secrets: &[String], place: &str) {
 
 /// The combined kubeconfig copied into the private home (all its paths are
 /// absolute), so the test may edit the copy the app reads.
-fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
+pub(crate) fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
     let dir = home.join("kube");
     std::fs::create_dir_all(&dir).expect("create kube dir");
     let copy = dir.join("config");
@@ -185,7 +185,7 @@ fn copy_kubeconfig(cluster: &Cluster, home: &Path) -> PathBuf {
     copy
 }
 
-fn start(home: &Path, kubeconfig: &Path, dark: bool, log_name: &'static str) -> Session {
+pub(crate) fn start(home: &Path, kubeconfig: &Path, dark: bool, log_name: &'static str) -> Session {
     let mut env = hermetic_env(home, kubeconfig.display().to_string(), "en");
     // The exec plugin is named by absolute path; the login shell answers
     // nothing, so the machine's profile plays no part.
@@ -363,6 +363,31 @@ fn real_cluster_statuses_live_edit_and_no_secret_anywhere() {
     session.wait_for("[data-testid=settings]", 1, WAIT);
     pages.push(session.page_source());
     session.click(&settings[0]);
+    // A port-forward (team-a/redis), its card and the Forwards view.
+    crate::services_browser::open_services(&session);
+    crate::services_browser::filter(&session, "team-a redis");
+    let forward = session.wait_for(
+        &format!(
+            "{} [data-testid=forward-button]",
+            crate::services_browser::row_css("team-a/redis")
+        ),
+        1,
+        WAIT,
+    );
+    session.click(&forward[0]);
+    session.wait_for(
+        "[data-testid=forward-card] [data-testid=forward-state][data-state=listening]",
+        1,
+        WAIT,
+    );
+    pages.push(session.page_source());
+    let forwards = session.wait_for("[data-testid=open-forwards]", 1, WAIT);
+    session.click(&forwards[0]);
+    session.wait_for("[data-testid=forward-row]", 1, WAIT);
+    pages.push(session.page_source());
+    session.click(&forwards[0]);
+    let tab = session.wait_for("[data-testid=tab-overview]", 1, WAIT);
+    session.click(&tab[0]);
 
     // Live: a context appended to the file (temp + rename) shows up with its
     // reachable dot and version, without a reload.
@@ -418,6 +443,9 @@ fn real_cluster_statuses_live_edit_and_no_secret_anywhere() {
         "the live edit needed no reload: {commands:?}"
     );
     assert!(commands.contains("config_view"), "{commands:?}");
+    for forwards in ["start_forward", "list_forwards"] {
+        assert!(commands.contains(forwards), "{forwards}: {commands:?}");
+    }
     std::fs::copy(
         &record,
         artifacts_dir().join("ipc-record-real-cluster.jsonl"),

@@ -107,14 +107,14 @@ fn set_executable(path: &Path) {
 }
 
 /// Selects the admin context and its Services tab; waits for the table.
-fn open_services(session: &Session) {
+pub(crate) fn open_services(session: &Session) {
     select(session, ADMIN);
     let tab = session.wait_for("[data-testid=tab-services]", 1, WAIT);
     session.click(&tab[0]);
     session.wait_for("[data-testid=service-row]", 1, Duration::from_secs(60));
 }
 
-fn filter(session: &Session, text: &str) {
+pub(crate) fn filter(session: &Session, text: &str) {
     let input = session.wait_for("[data-testid=service-filter]", 1, WAIT);
     // WebDriver's Element Clear fires no input event, so the app would keep
     // its old filter: clear it as a user does, Ctrl+A and Backspace.
@@ -124,7 +124,7 @@ fn filter(session: &Session, text: &str) {
     }
 }
 
-fn row_css(key: &str) -> String {
+pub(crate) fn row_css(key: &str) -> String {
     format!("[data-testid=service-row][data-key='{key}']")
 }
 

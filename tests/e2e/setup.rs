@@ -62,7 +62,10 @@ pub fn without_plugins(home: &Path, env: &mut Vec<(&'static str, String)>) {
         .map(|dir| dir.join("WebKitWebDriver"))
         .find(|p| p.is_file())
         .expect("WebKitWebDriver on PATH (apt-get install webkit2gtk-driver)");
-    std::os::unix::fs::symlink(driver, bin.join("WebKitWebDriver")).expect("link WebKitWebDriver");
+    // A second launch on the same home links it again.
+    let link = bin.join("WebKitWebDriver");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(driver, link).expect("link WebKitWebDriver");
     env.retain(|(k, _)| *k != "PATH" && *k != "SHELL");
     env.push(("PATH", bin.display().to_string()));
     env.push(("SHELL", "/bin/false".to_owned()));

@@ -161,7 +161,7 @@ fn unreachable_fixture_contexts_show_a_failed_dot_and_say_why() {
     // and End on the tabs opens the Config tab (the last one).
     session.execute("document.activeElement.blur(); return '';");
     let mut reached = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..9 {
         session.press_keys(&[TAB]);
         let focused = session.execute(FOCUSED);
         assert!(
@@ -184,6 +184,7 @@ fn unreachable_fixture_contexts_show_a_failed_dot_and_say_why() {
         reached,
         [
             "reload",
+            "open-forwards",
             "open-settings",
             "language",
             "option:kind-porthole",
@@ -293,6 +294,12 @@ fn no_fixture_secret_crosses_ipc_or_reaches_the_page_or_the_log() {
     session.wait_for("[data-testid=settings]", 1, WAIT);
     pages.push(session.page_source());
     session.click(&settings[0]);
+    // The Forwards view (none here: the fixture clusters cannot be reached).
+    let forwards = session.wait_for("[data-testid=open-forwards]", 1, WAIT);
+    session.click(&forwards[0]);
+    session.wait_for("[data-testid=forwards-empty]", 1, WAIT);
+    pages.push(session.page_source());
+    session.click(&forwards[0]);
     let reload = session.wait_for("[data-testid=reload]", 1, WAIT);
     session.click(&reload[0]);
     wait_until_all_failed(&session);
@@ -336,6 +343,7 @@ fn no_fixture_secret_crosses_ipc_or_reaches_the_page_or_the_log() {
         "get_settings",
         "config_view",
         "reload",
+        "list_forwards",
     ] {
         assert!(
             commands.contains(expected),

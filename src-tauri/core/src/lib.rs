@@ -12,6 +12,7 @@ pub mod dns_label;
 pub mod forward;
 pub mod kubeconfig;
 pub mod open;
+pub mod port_kind;
 pub mod proxy;
 pub mod redact;
 pub mod settings;

@@ -4,6 +4,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ClusterInfoView } from "./bindings/ClusterInfoView";
 import type { ContextList } from "./bindings/ContextList";
+import type { ForwardTarget } from "./bindings/ForwardTarget";
+import type { ForwardView } from "./bindings/ForwardView";
 import type { NamespaceList } from "./bindings/NamespaceList";
 import type { OpenOutcome } from "./bindings/OpenOutcome";
 import type { ServiceDetails } from "./bindings/ServiceDetails";
@@ -162,6 +164,57 @@ export function clusterInfo(context: string): Promise<ClusterInfoView> {
  */
 export function openUrl(url: string, startProxy = false): Promise<OpenOutcome> {
   return invoke<OpenOutcome>("open_url", { url, startProxy });
+}
+
+/** Every port-forward, saved and running, across contexts (counters as of now). */
+export function listForwards(): Promise<ForwardView[]> {
+  return invoke<ForwardView[]>("list_forwards");
+}
+
+/**
+ * Starts a forward to `target` and saves it (its local port chosen once
+ * and kept). One that cannot start resolves failed, with why.
+ */
+export function startForward(target: ForwardTarget): Promise<ForwardView> {
+  return invoke<ForwardView>("start_forward", { target });
+}
+
+/** Starts the saved forward `id`. */
+export function resumeForward(id: string): Promise<ForwardView> {
+  return invoke<ForwardView>("resume_forward", { id });
+}
+
+export function stopForward(id: string): Promise<ForwardView> {
+  return invoke<ForwardView>("stop_forward", { id });
+}
+
+export function restartForward(id: string): Promise<ForwardView> {
+  return invoke<ForwardView>("restart_forward", { id });
+}
+
+/** Stops `id` and forgets it. */
+export function removeForward(id: string): Promise<void> {
+  return invoke<void>("remove_forward", { id });
+}
+
+/** Sets the local port of `id` (1–65535); a running forward moves to it. */
+export function setForwardLocalPort(id: string, port: number): Promise<ForwardView> {
+  return invoke<ForwardView>("set_forward_local_port", { id, port });
+}
+
+/** Whether `id` starts when Porthole starts. */
+export function setForwardRestore(id: string, restore: boolean): Promise<ForwardView> {
+  return invoke<ForwardView>("set_forward_restore", { id, restore });
+}
+
+/** "Start all": every saved forward that is not running. */
+export function startSavedForwards(): Promise<ForwardView[]> {
+  return invoke<ForwardView[]>("start_saved_forwards");
+}
+
+/** A forward was added, removed, started or stopped, or its state moved on. */
+export function onForwardsChanged(handler: (views: ForwardView[]) => void): Promise<UnlistenFn> {
+  return listen<ForwardView[]>("forwards-changed", (e) => handler(e.payload));
 }
 
 /** The watched service list changed (its rows: `serviceRows`). */

@@ -11,6 +11,7 @@ use super::views::{
     EndpointCounts, EndpointView, ExternalEndpoint, NodeAddressView, NodeView, PodPortView,
     PodView, ServicePortView, ServiceView,
 };
+use crate::port_kind;
 use crate::urls::{self, PortSpec, UrlBase};
 
 /// The label that ties an EndpointSlice to its service.
@@ -311,6 +312,7 @@ pub fn service_view(base: &UrlBase, service: &Service, aux: Aux<'_>) -> ServiceV
 
 fn port_view(base: &UrlBase, service: &Service, p: &ServicePort) -> ServicePortView {
     let spec = PortSpec::from(p);
+    let kind = port_kind::classify(spec.name, p.port, spec.app_protocol);
     ServicePortView {
         name: spec.name.map(str::to_owned),
         port: p.port,
@@ -321,6 +323,8 @@ fn port_view(base: &UrlBase, service: &Service, p: &ServicePort) -> ServicePortV
         protocol: spec.protocol(),
         app_protocol: p.app_protocol.clone(),
         node_port: p.node_port,
+        kind,
+        http: kind.is_http(),
         access: urls::port_access(base, service, p),
     }
 }

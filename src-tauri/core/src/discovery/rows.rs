@@ -327,6 +327,8 @@ mod tests {
             protocol: "TCP".into(),
             app_protocol: None,
             node_port: None,
+            kind: crate::port_kind::PortKind::Http,
+            http: true,
             access: PortAccess::NotProxyable {
                 why: NotProxyable::NoPorts,
             },

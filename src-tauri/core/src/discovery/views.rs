@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::port_kind::PortKind;
 use crate::urls::{ApiProxyUrls, NotProxyable, PortAccess, ServiceUrls};
 
 /// The kinds of object discovery reads; each can fail on its own.
@@ -209,6 +210,12 @@ pub struct ServicePortView {
     pub protocol: String,
     pub app_protocol: Option<String>,
     pub node_port: Option<i32>,
+    /// What it speaks, from its name, `appProtocol` or number
+    /// ([`crate::port_kind`]).
+    pub kind: PortKind,
+    /// It speaks HTTP: "Open" (in the browser) comes first, "Forward"
+    /// second; otherwise only "Forward" is offered.
+    pub http: bool,
     /// The Porthole URL, apiserver path and curl, or why not.
     pub access: PortAccess,
 }

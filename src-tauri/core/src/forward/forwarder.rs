@@ -153,20 +153,13 @@ impl Forward {
             Route::Service { .. } => (None, None),
         };
         let status = ForwardStatus {
-            state: match route {
-                Route::Pod { .. } => ForwardState::Listening,
-                Route::Service { .. } => ForwardState::Starting,
-            },
             listening: listening.iter().map(ToString::to_string).collect(),
             pod,
             pod_port,
-            transport: None,
-            connections_active: 0,
-            connections_total: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-            heals: 0,
-            last_error: None,
+            ..ForwardStatus::new(match route {
+                Route::Pod { .. } => ForwardState::Listening,
+                Route::Service { .. } => ForwardState::Starting,
+            })
         };
         let shared = Arc::new(Shared {
             client,

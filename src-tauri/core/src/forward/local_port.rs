@@ -16,16 +16,29 @@ const DERIVED_PROBES: u16 = 64;
 /// The local port for a forward known by `key` (context, namespace,
 /// service, port), listening on `address`.
 pub fn stable_port(key: &str, remembered: Option<u16>, upstream: u16, address: IpAddr) -> u16 {
-    if let Some(port) = remembered.filter(|p| *p != 0 && is_free(address, *p)) {
+    stable_port_avoiding(key, remembered, upstream, address, &[])
+}
+
+/// [`stable_port`], never picking a port in `taken` (the ones other saved
+/// forwards remember, free now but theirs when they start).
+pub fn stable_port_avoiding(
+    key: &str,
+    remembered: Option<u16>,
+    upstream: u16,
+    address: IpAddr,
+    taken: &[u16],
+) -> u16 {
+    let usable = |p: u16| p != 0 && !taken.contains(&p) && is_free(address, p);
+    if let Some(port) = remembered.filter(|p| usable(*p)) {
         return port;
     }
-    if upstream != 0 && is_free(address, upstream) {
+    if usable(upstream) {
         return upstream;
     }
     let start = derived_start(key);
     (0..DERIVED_PROBES)
         .map(|i| DERIVED_FIRST + (start - DERIVED_FIRST + i) % DERIVED_SPAN)
-        .find(|p| is_free(address, *p))
+        .find(|p| usable(*p))
         .unwrap_or(0)
 }
 
@@ -161,6 +174,21 @@ mod tests {
         let remembered = probe.local_addr().expect("addr").port();
         drop(probe);
         assert_eq!(stable_port("k", Some(remembered), 1, LOOPBACK), remembered);
+    }
+
+    #[test]
+    fn a_port_another_forward_remembers_is_not_picked() {
+        let probe = TcpListener::bind((LOOPBACK, 0)).expect("bind");
+        let free = probe.local_addr().expect("addr").port();
+        drop(probe);
+        let picked = stable_port_avoiding("k", None, free, LOOPBACK, &[free]);
+        assert_ne!(picked, free);
+        assert!((DERIVED_FIRST..DERIVED_FIRST + DERIVED_SPAN).contains(&picked));
+        let derived = stable_port("k", None, 0, LOOPBACK);
+        assert_ne!(
+            stable_port_avoiding("k", None, 0, LOOPBACK, &[derived]),
+            derived
+        );
     }
 
     #[test]

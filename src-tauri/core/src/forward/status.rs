@@ -62,6 +62,25 @@ pub struct ForwardStatus {
     pub last_error: Option<String>,
 }
 
+impl ForwardStatus {
+    /// A forward in `state` with nothing counted yet and nowhere listening.
+    pub fn new(state: ForwardState) -> Self {
+        Self {
+            state,
+            listening: Vec::new(),
+            pod: None,
+            pod_port: None,
+            transport: None,
+            connections_active: 0,
+            connections_total: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            heals: 0,
+            last_error: None,
+        }
+    }
+}
+
 /// The counters behind [`ForwardStatus`], updated from many connections.
 #[derive(Debug, Default)]
 pub struct Counters {

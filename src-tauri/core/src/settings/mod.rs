@@ -1,7 +1,7 @@
 //! Porthole's own settings (never the user's kubeconfig): kubeconfig files
 //! the user added in the app, extra directories to search for exec
-//! plugins, the proxy's settings, the browser command and the namespaces
-//! added by hand per context. Stored as JSON in the platform config dir.
+//! plugins, the proxy's settings, the browser command, the namespaces
+//! added by hand per context and the saved port-forwards. Stored as JSON in the platform config dir.
 //!
 //! A settings file that does not parse is never overwritten silently: the
 //! app starts with defaults and says so, and the first save moves the
@@ -10,7 +10,7 @@
 //! - [`model`]: the file's schema and defaults.
 //! - [`store`]: the file on disk and the changes the app makes to it.
 //! - [`validation`]: checks on what the user types (namespaces, the
-//!   proxy's address).
+//!   proxy's address, a saved port-forward).
 
 use std::io;
 use std::path::PathBuf;
@@ -21,9 +21,9 @@ pub mod model;
 pub mod store;
 pub mod validation;
 
-pub use model::{ProxySettings, Settings};
+pub use model::{ProxySettings, SavedForward, Settings};
 pub use store::{CONFIG_DIR_VAR, SettingsStore, settings_path};
-pub use validation::{LoopbackError, check_namespace, parse_loopback};
+pub use validation::{LoopbackError, check_forward, check_namespace, parse_loopback};
 
 pub use crate::dns_label::LabelProblem;
 use crate::open::command::BrowserCommandError;
@@ -70,4 +70,6 @@ pub enum SettingsError {
     },
     #[error("no context name given for the namespace")]
     NoContext,
+    #[error("port-forward {id}: {reason}")]
+    InvalidForward { id: String, reason: String },
 }

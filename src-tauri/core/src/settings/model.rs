@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::forward::{RemotePort, TargetKind};
+use crate::port_kind::PortKind;
+
 #[cfg(doc)]
 use crate::open::command::browser_argv;
 
@@ -31,6 +34,10 @@ pub struct Settings {
     /// Per context, namespaces the user added by hand (for users who may
     /// not list namespaces): shown in the selector with the context's own.
     pub added_namespaces: BTreeMap<String, Vec<String>>,
+    /// Port-forwards the user started, across contexts, in the order
+    /// started: each with its remembered local port and whether it starts
+    /// with Porthole.
+    pub forwards: Vec<SavedForward>,
 }
 
 impl Settings {
@@ -39,6 +46,51 @@ impl Settings {
         self.added_namespaces
             .get(context)
             .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A port-forward the user started, remembered so it comes back with the
+/// same local port (and, when `restore` says so, when Porthole starts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SavedForward {
+    pub context: String,
+    pub namespace: String,
+    pub kind: TargetKind,
+    pub name: String,
+    /// The service's (or Pod's) port: a number or a port name.
+    pub remote: RemotePort,
+    /// The local port it listens on, kept across restarts; 0: not chosen
+    /// yet (the next start picks one and remembers it).
+    #[serde(default)]
+    pub local_port: u16,
+    /// Start it when Porthole starts.
+    #[serde(default = "yes")]
+    pub restore: bool,
+    /// What the port speaks (its client commands), as last seen.
+    #[serde(default)]
+    pub port_kind: PortKind,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl SavedForward {
+    /// The forward's stable id: `CONTEXT/NAMESPACE/KIND/NAME:PORT`. Unique
+    /// because only the context may hold a `/` (namespaces, names and
+    /// port names are DNS labels or IANA names), so the last three `/`
+    /// split it one way only.
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}/{}:{}",
+            self.context,
+            self.namespace,
+            self.kind.short(),
+            self.name,
+            self.remote
+        )
     }
 }
 

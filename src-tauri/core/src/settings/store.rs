@@ -6,8 +6,8 @@ use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::validation::check_namespace;
-use super::{ProxySettings, Settings, SettingsError};
+use super::validation::{check_forward, check_namespace};
+use super::{ProxySettings, SavedForward, Settings, SettingsError};
 use crate::open::command::{BrowserCommandOrigin, split_command};
 
 /// Overrides where the settings live (tests, portable setups).
@@ -217,6 +217,32 @@ impl SettingsStore {
         let mut next = self.settings.clone();
         next.proxy = proxy;
         self.save(next).await
+    }
+
+    /// Saves a port-forward: replaces the one with the same id (keeping its
+    /// place in the list), else adds it last. Refused, and nothing saved,
+    /// when its names are not ones Kubernetes accepts.
+    pub async fn put_forward(&mut self, forward: SavedForward) -> Result<(), SettingsError> {
+        check_forward(&forward)?;
+        let id = forward.id();
+        let mut next = self.settings.clone();
+        match next.forwards.iter_mut().find(|f| f.id() == id) {
+            Some(same) if *same == forward => return Ok(()),
+            Some(same) => *same = forward,
+            None => next.forwards.push(forward),
+        }
+        self.save(next).await
+    }
+
+    /// Forgets the port-forward `id`. Returns false when it was not saved.
+    pub async fn remove_forward(&mut self, id: &str) -> Result<bool, SettingsError> {
+        let mut next = self.settings.clone();
+        next.forwards.retain(|f| f.id() != id);
+        if next.forwards.len() == self.settings.forwards.len() {
+            return Ok(false);
+        }
+        self.save(next).await?;
+        Ok(true)
     }
 
     /// Writes `next` and makes it current only once it is on disk.
@@ -579,6 +605,64 @@ mod tests {
         assert!(!path.exists(), "nothing was written");
         check_namespace(&"a".repeat(63)).expect("63 is fine");
         check_namespace("a-1").expect("fine");
+    }
+
+    fn saved(name: &str, local_port: u16) -> SavedForward {
+        SavedForward {
+            context: "porthole-admin".into(),
+            namespace: "team-a".into(),
+            kind: crate::forward::TargetKind::Service,
+            name: name.into(),
+            remote: crate::forward::RemotePort::Number(5432),
+            local_port,
+            restore: true,
+            port_kind: crate::port_kind::PortKind::Postgres,
+        }
+    }
+
+    #[tokio::test]
+    async fn saved_forwards_keep_their_place_and_their_local_port_across_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.json");
+        let mut store = SettingsStore::load(&path).await.expect("defaults");
+        store.put_forward(saved("a", 15432)).await.expect("a");
+        store.put_forward(saved("b", 0)).await.expect("b");
+        let mut moved = saved("a", 25432);
+        moved.restore = false;
+        store.put_forward(moved.clone()).await.expect("a again");
+        let reloaded = SettingsStore::load(&path).await.expect("reloads");
+        assert_eq!(reloaded.settings().forwards, [moved, saved("b", 0)]);
+        let text = std::fs::read_to_string(&path).expect("written");
+        assert!(text.contains("\"localPort\": 25432"), "{text}");
+        assert!(text.contains("\"portKind\": \"postgres\""), "{text}");
+
+        let mut store = reloaded;
+        let id = saved("a", 0).id();
+        assert_eq!(id, "porthole-admin/team-a/svc/a:5432");
+        assert!(store.remove_forward(&id).await.expect("removed"));
+        assert!(!store.remove_forward(&id).await.expect("gone"));
+        assert_eq!(store.settings().forwards, [saved("b", 0)]);
+        let mut bad = saved("b", 0);
+        bad.namespace = "Team-A".into();
+        assert!(store.put_forward(bad).await.is_err());
+        let reloaded = SettingsStore::load(&path).await.expect("reloads");
+        assert_eq!(
+            reloaded.settings().forwards,
+            [saved("b", 0)],
+            "nothing saved"
+        );
+    }
+
+    #[test]
+    fn a_hand_written_forward_takes_the_defaults_it_leaves_out() {
+        let text = r#"{"forwards": [{"context": "c", "namespace": "n", "kind": "service",
+            "name": "db", "remote": "pg"}]}"#;
+        let s = parse_settings(Path::new("/s"), text).expect("parses");
+        let f = &s.forwards[0];
+        assert_eq!(f.local_port, 0, "chosen at the first start");
+        assert!(f.restore, "restored by default");
+        assert_eq!(f.remote, crate::forward::RemotePort::Name("pg".into()));
+        assert_eq!(f.id(), "c/n/svc/db:pg");
     }
 
     #[tokio::test]

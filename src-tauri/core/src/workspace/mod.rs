@@ -18,6 +18,9 @@
 //! - [`proxy_switch`]: the app's proxy, run on the saved settings.
 //! - [`discovery_follower`]: discovery and live service lists that follow
 //!   the context's client and the proxy port.
+//! - [`forwards`]: port-forwards across contexts, saved, restored at start
+//!   ([`forward_table`] holds them, [`forward_view`] shows them,
+//!   [`forward_port`] reads what a port speaks).
 //! - `events`, `options`, `shared`, `lock`: what the parts share, kept out
 //!   of this file so they depend on it one way.
 
@@ -41,6 +44,10 @@ use crate::settings::{ProxySettings, Settings, SettingsError, SettingsStore};
 mod clients;
 mod discovery_follower;
 mod events;
+mod forward_port;
+mod forward_table;
+mod forward_view;
+mod forwards;
 mod lock;
 mod options;
 mod prober;
@@ -54,6 +61,9 @@ use proxy_switch::WorkspaceUpstreams;
 use settings_front::SettingsFront;
 
 pub use events::WorkspaceEvent;
+use forward_table::ForwardTable;
+pub use forward_view::{ForwardTarget, ForwardView};
+pub use forwards::ForwardsError;
 use lock::lock;
 pub use options::WorkspaceOptions;
 use shared::Shared;
@@ -71,6 +81,8 @@ pub enum WorkspaceError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Watch(#[from] crate::kubeconfig::WatchError),
+    #[error(transparent)]
+    Forwards(#[from] ForwardsError),
 }
 
 /// See the module documentation.
@@ -78,6 +90,8 @@ pub struct Workspace {
     shared: Arc<Shared>,
     live: Live,
     driver: tokio::task::JoinHandle<()>,
+    /// The forwards' announcer and their restoring at start.
+    forward_tasks: [tokio::task::JoinHandle<()>; 2],
 }
 
 /// How snapshots are kept current.
@@ -143,6 +157,7 @@ impl Workspace {
         };
         let (events, _) = broadcast::channel(1024);
         let (path, _) = watch::channel(None);
+        let forwards = ForwardTable::new(&store.settings().forwards);
         let shared = Arc::new_cyclic(|weak| Shared {
             proxy: ProxyControl::new(Arc::new(WorkspaceUpstreams(weak.clone()))),
             options,
@@ -154,15 +169,24 @@ impl Workspace {
             events,
             kick: Notify::new(),
             round: AtomicU64::new(0),
+            forwards,
         });
         shared.mark_checking();
         proxy_switch::autostart(&shared).await;
         tokio::spawn(proxy_switch::count_requests(Arc::downgrade(&shared)));
         let driver = tokio::spawn(prober::drive(shared.clone(), snapshots));
+        let forward_tasks = [
+            tokio::spawn(forwards::announce(
+                Arc::downgrade(&shared),
+                shared.forwards.changed(),
+            )),
+            tokio::spawn(forwards::restore(Arc::downgrade(&shared))),
+        ];
         Arc::new(Self {
             shared,
             live,
             driver,
+            forward_tasks,
         })
     }
 
@@ -363,6 +387,67 @@ impl Workspace {
         Ok(settings.added_namespaces_for(context.trim()).to_vec())
     }
 
+    /// Every port-forward, saved and running, across contexts, with its
+    /// state and counters as of now (read it again for live byte counts).
+    pub fn forwards(&self) -> Vec<ForwardView> {
+        self.shared.forwards.views()
+    }
+
+    /// Starts a forward to `target` and saves it (its local port chosen
+    /// once and kept; restored at start by default), or starts the saved
+    /// one it names. A forward that cannot start comes back failed, with
+    /// why; an error means nothing was saved.
+    pub async fn start_forward(
+        &self,
+        target: &ForwardTarget,
+    ) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.start_forward(target).await?)
+    }
+
+    /// Starts the saved forward `id` (nothing happens if it runs).
+    pub async fn start_saved_forward(&self, id: &str) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.start_saved_forward(id).await?)
+    }
+
+    /// "Start all": every saved forward that is not running.
+    pub async fn start_all_forwards(&self) -> Vec<ForwardView> {
+        self.shared.start_all_forwards().await
+    }
+
+    /// Stops `id` (it stays saved).
+    pub fn stop_forward(&self, id: &str) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.stop_forward(id)?)
+    }
+
+    /// Stops `id` and starts it again.
+    pub async fn restart_forward(&self, id: &str) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.restart_forward(id).await?)
+    }
+
+    /// Stops `id` and forgets it.
+    pub async fn remove_forward(&self, id: &str) -> Result<(), WorkspaceError> {
+        Ok(self.shared.remove_forward(id).await?)
+    }
+
+    /// Sets the local port of `id` (1–65535); a running (or failed) forward
+    /// starts there.
+    pub async fn set_forward_local_port(
+        &self,
+        id: &str,
+        port: u16,
+    ) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.set_forward_local_port(id, port).await?)
+    }
+
+    /// Whether `id` starts when Porthole starts.
+    pub async fn set_forward_restore(
+        &self,
+        id: &str,
+        restore: bool,
+    ) -> Result<ForwardView, WorkspaceError> {
+        Ok(self.shared.set_forward_restore(id, restore).await?)
+    }
+
     /// Sets the extra directories searched for exec plugins; clients are
     /// rebuilt and probed again with the new search path.
     pub async fn set_extra_path_dirs(&self, dirs: Vec<String>) -> Result<Settings, WorkspaceError> {
@@ -379,6 +464,9 @@ impl Workspace {
 impl Drop for Workspace {
     fn drop(&mut self) {
         self.driver.abort();
+        for task in &self.forward_tasks {
+            task.abort();
+        }
     }
 }
 

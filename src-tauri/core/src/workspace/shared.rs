@@ -8,6 +8,7 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use super::clients::ClientCache;
 use super::events::WorkspaceEvent;
+use super::forward_table::ForwardTable;
 use super::options::WorkspaceOptions;
 use super::settings_front::SettingsFront;
 use crate::cluster::ContextStatus;
@@ -32,6 +33,8 @@ pub(super) struct Shared {
     /// Probe rounds; results of an older round are dropped.
     pub(super) round: AtomicU64,
     pub(super) proxy: ProxyControl,
+    /// The port-forwards, saved and running, across contexts.
+    pub(super) forwards: ForwardTable,
 }
 
 impl Shared {

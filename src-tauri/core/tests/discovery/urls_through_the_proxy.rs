@@ -122,7 +122,8 @@ async fn every_fixture_shape_opens_through_the_proxy_or_is_refused_as_explained(
                     if tcp_only.contains(&(s.namespace.as_str(), s.name.as_str())) =>
                 {
                     // The apiserver reaches the backend, which answers with
-                    // no HTTP at all.
+                    // no HTTP at all; the app offers "Forward", not "Open".
+                    assert!(!port.http, "{who}: classified as {:?}", port.kind);
                     let url = format!("{}healthz", urls.porthole_url);
                     let answer = get(&url).await;
                     assert_eq!(answer.status, 503, "{who}: {url}: {answer:?}");

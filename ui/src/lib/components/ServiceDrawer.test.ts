@@ -111,4 +111,37 @@ describe("ClusterInfoPanel", () => {
     );
     expect(open).toHaveBeenCalledWith("http://5601.kibana-logging.kube-system.ctx.localhost:8001/");
   });
+
+  it("offers Forward beside Open for an HTTP port, and alone for a database port", async () => {
+    const onforward = vi.fn();
+    const onopen = vi.fn();
+    const mixed = service("team-a", "app", {
+      ports: [
+        proxied("http", 80, "http://http.app.team-a.ctx.localhost:8001/"),
+        proxied("postgres", 5432, "http://postgres.app.team-a.ctx.localhost:8001/", "postgres"),
+      ],
+    });
+    render(ServiceDrawer, {
+      props: {
+        context: "ctx",
+        service: mixed,
+        load: vi.fn().mockResolvedValue({ service: mixed, endpoints: [], pods: [], degraded: [] }),
+        onopen,
+        oncopy: vi.fn(),
+        onforward,
+        onclose: vi.fn(),
+      },
+    });
+    const [http, db] = screen.getAllByTestId("drawer-port");
+    expect(http!.querySelector("[data-testid=drawer-open]")).toBeTruthy();
+    expect(db!.querySelector("[data-testid=drawer-open]")).toBeNull();
+    expect(db!.textContent).toContain("postgres");
+    const forwards = screen.getAllByTestId("drawer-forward");
+    expect(forwards).toHaveLength(2);
+    await fireEvent.click(forwards[1]!);
+    expect(onforward).toHaveBeenCalledWith(mixed.ports[1]);
+    await fireEvent.click(forwards[0]!);
+    expect(onforward).toHaveBeenCalledWith(mixed.ports[0]);
+    expect(onopen).not.toHaveBeenCalled();
+  });
 });

@@ -93,6 +93,44 @@ describe("ServiceTable", () => {
     expect(screen.getByTestId("port-off").textContent).toBe("dns:53/UDP");
   });
 
+  it("offers Forward, not Open, for a port that is not HTTP, and both ways for an HTTP one", async () => {
+    const onopen = vi.fn();
+    const onforward = vi.fn();
+    const db = service("team-a", "db", {
+      ports: [
+        proxied("postgres", 5432, "http://postgres.db.team-a.ctx.localhost:8001/", "postgres"),
+        proxied("http", 80, "http://http.db.team-a.ctx.localhost:8001/"),
+      ],
+    });
+    render(ServiceTable, {
+      props: {
+        services: [db],
+        onopen,
+        onforward,
+        forwarded: (_s, p) => (p.port === 5432 ? "127.0.0.1:15432" : null),
+        ondetails: vi.fn(),
+      },
+    });
+    const forward = screen.getByTestId("forward-button");
+    expect(forward.dataset.kind).toBe("postgres");
+    expect(forward.textContent).toBe("postgres:5432");
+    expect(forward.getAttribute("aria-label")).toBe("postgres:5432 is forwarded to 127.0.0.1:15432");
+    expect(screen.getAllByTestId("port-button").map((b) => b.textContent)).toEqual(["http:80"]);
+    await fireEvent.click(forward);
+    expect(onforward).toHaveBeenCalledWith(db, db.ports[0]);
+    expect(onopen).not.toHaveBeenCalled();
+  });
+
+  it("shows a port that is not HTTP as text when nothing can forward it", () => {
+    const db = service("team-a", "db", {
+      ports: [proxied("postgres", 5432, "x", "postgres")],
+    });
+    render(ServiceTable, { props: { services: [db], onopen: vi.fn(), ondetails: vi.fn() } });
+    expect(screen.queryByTestId("forward-button")).toBeNull();
+    expect(screen.queryByTestId("port-button")).toBeNull();
+    expect(screen.getByTestId("port-off").textContent).toBe("postgres:5432");
+  });
+
   it("labels its columns in Chinese", () => {
     setLocale("zh-CN");
     render(ServiceTable, { props: { services: three, onopen: vi.fn(), ondetails: vi.fn() } });

@@ -9,7 +9,9 @@ import type { RowQuery } from "../bindings/RowQuery";
 import type { ServiceListNotice } from "../bindings/ServiceListNotice";
 import type { ServiceView } from "../bindings/ServiceView";
 import { forbidden, listed } from "../testing/namespaces";
-import { applyChange, rowsOf, service } from "../testing/services";
+import { applyChange, proxied, rowsOf, service } from "../testing/services";
+import { ForwardList } from "../forwards.svelte";
+import { fakeForwards } from "../testing/forwards";
 
 afterEach(() => setLocale("en"));
 
@@ -380,5 +382,70 @@ describe("ServicesView", () => {
     render(ServicesView, { props: { context: "ctx", backend } });
     await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
     expect(screen.queryByTestId("namespace-add")).toBeNull();
+  });
+
+  it("forwards a database port and shows where to connect and how, live", async () => {
+    const { backend, send } = fakeBackend(listed);
+    const fake = fakeForwards();
+    const forwards = new ForwardList(fake.backend);
+    const onshowforwards = vi.fn();
+    render(ServicesView, { props: { context: "ctx", backend, forwards, onshowforwards } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const db = service("team-a", "db", {
+      ports: [proxied("postgres", 5432, "http://x/", "postgres")],
+    });
+    send({ context: "ctx", watchId: 1, change: { kind: "reset", services: [db], degraded: [], tookMs: 1 } });
+    const button = await screen.findByTestId("forward-button");
+    await fireEvent.click(button);
+    await waitFor(() => expect(screen.getByTestId("forward-card")).toBeTruthy());
+    expect(fake.backend.startForward).toHaveBeenCalledWith({
+      context: "ctx",
+      namespace: "team-a",
+      kind: "service",
+      name: "db",
+      remote: 5432,
+    });
+    expect(screen.getByTestId("forward-address").textContent).toBe("127.0.0.1:15000");
+    expect(screen.getAllByTestId("forward-command").map((c) => c.textContent)).toEqual([
+      "psql -h 127.0.0.1 -p 15000",
+      "nc 127.0.0.1 15000",
+    ]);
+    expect(document.activeElement?.getAttribute("data-testid")).toBe("copy-address");
+    await fireEvent.click(screen.getByTestId("copy-address"));
+    expect(backend.copyText).toHaveBeenCalledWith("127.0.0.1:15000");
+    // The table says the port is forwarded now.
+    await waitFor(() =>
+      expect(screen.getByTestId("forward-button").getAttribute("aria-label")).toBe(
+        "postgres:5432 is forwarded to 127.0.0.1:15000",
+      ),
+    );
+    // The card follows the forward's state.
+    await fireEvent.click(screen.getByTestId("forward-card-stop"));
+    await waitFor(() =>
+      expect(screen.getByTestId("forward-card").querySelector("[data-testid=forward-state]")?.getAttribute("data-state")).toBe(
+        "stopped",
+      ),
+    );
+    await fireEvent.click(screen.getByTestId("forward-card-all"));
+    expect(onshowforwards).toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId("forward-card-close"));
+    expect(screen.queryByTestId("forward-card")).toBeNull();
+  });
+
+  it("says why a forward could not start", async () => {
+    const { backend, send } = fakeBackend(listed);
+    const fake = fakeForwards();
+    fake.backend.startForward = vi.fn().mockRejectedValue("port-forward ctx/team-a/svc/db:5432: bad name");
+    const forwards = new ForwardList(fake.backend);
+    render(ServicesView, { props: { context: "ctx", backend, forwards } });
+    await waitFor(() => expect(backend.watchServices).toHaveBeenCalled());
+    const db = service("team-a", "db", { ports: [proxied("redis", 6379, "http://x/", "redis")] });
+    send({ context: "ctx", watchId: 1, change: { kind: "reset", services: [db], degraded: [], tookMs: 1 } });
+    await fireEvent.click(await screen.findByTestId("forward-button"));
+    await waitFor(() =>
+      expect(screen.getByTestId("services-notice").textContent).toContain(
+        "Could not start the forward: port-forward ctx/team-a/svc/db:5432: bad name",
+      ),
+    );
   });
 });

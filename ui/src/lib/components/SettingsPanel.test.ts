@@ -6,7 +6,7 @@ import { setLocale } from "../i18n/index.svelte";
 afterEach(() => setLocale("en"));
 
 const proxy = { startWithApp: true, address: "127.0.0.1", port: 8001, readOnly: false, allowExec: false, askBeforeStarting: false };
-const settings = { kubeconfigs: [], extraPathDirs: ["/opt/google-cloud-sdk/bin"], proxy, browserCommand: "", addedNamespaces: {} };
+const settings = { kubeconfigs: [], extraPathDirs: ["/opt/google-cloud-sdk/bin"], proxy, browserCommand: "", addedNamespaces: {}, forwards: [] };
 
 async function type(value: string) {
   const input = screen.getByTestId("extra-path-input") as HTMLInputElement;
@@ -65,7 +65,7 @@ describe("SettingsPanel", () => {
   it("speaks Simplified Chinese", () => {
     setLocale("zh-CN");
     render(SettingsPanel, {
-      settings: { kubeconfigs: [], extraPathDirs: [], proxy, browserCommand: "", addedNamespaces: {} },
+      settings: { kubeconfigs: [], extraPathDirs: [], proxy, browserCommand: "", addedNamespaces: {}, forwards: [] },
       onsavepath: vi.fn(),
       onsaveproxy: vi.fn(),
     });

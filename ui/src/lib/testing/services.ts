@@ -3,6 +3,7 @@
 import type { RowQuery } from "../bindings/RowQuery";
 import type { Rows } from "../bindings/Rows";
 import type { ServiceListChange } from "../bindings/ServiceListChange";
+import type { PortKind } from "../bindings/PortKind";
 import type { ServicePortView } from "../bindings/ServicePortView";
 import type { ServiceView } from "../bindings/ServiceView";
 import type { SortDir, SortKey } from "../services";
@@ -97,7 +98,13 @@ export function rowsOf(list: ServiceView[], q: RowQuery, complete = true): Rows 
   };
 }
 
-export function proxied(name: string | null, port: number, url: string): ServicePortView {
+/** A proxyable TCP port; `kind` as the backend classified it (HTTP by default). */
+export function proxied(
+  name: string | null,
+  port: number,
+  url: string,
+  kind: PortKind = "http",
+): ServicePortView {
   return {
     name,
     port,
@@ -105,6 +112,8 @@ export function proxied(name: string | null, port: number, url: string): Service
     protocol: "TCP",
     appProtocol: null,
     nodePort: null,
+    kind,
+    http: kind === "http" || kind === "https",
     access: {
       kind: "proxy",
       urls: {
