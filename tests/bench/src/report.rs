@@ -106,8 +106,14 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// The table as text (a Markdown table, readable as is in a terminal).
+/// The table as text (a Markdown table, readable as is in a terminal);
+/// the goal column only when a row has a goal.
 pub fn render(columns: Columns, rows: &[Row]) -> String {
+    let shown = if rows.iter().any(|r| r.goal.is_some()) {
+        7
+    } else {
+        6
+    };
     let header = [
         "",
         columns.direct,
@@ -149,7 +155,7 @@ pub fn render(columns: Columns, rows: &[Row]) -> String {
     let mut out = String::new();
     for (n, line) in cells.iter().enumerate() {
         out.push('|');
-        for (i, (w, c)) in widths.iter().zip(line).enumerate() {
+        for (i, (w, c)) in widths.iter().zip(line).enumerate().take(shown) {
             let pad = w - c.chars().count();
             if i == 0 || i == 6 {
                 let _ = write!(out, " {c}{} |", " ".repeat(pad));
@@ -160,7 +166,7 @@ pub fn render(columns: Columns, rows: &[Row]) -> String {
         out.push('\n');
         if n == 0 {
             out.push('|');
-            for (i, w) in widths.iter().enumerate() {
+            for (i, w) in widths.iter().enumerate().take(shown) {
                 let dashes = "-".repeat(*w);
                 if i == 0 || i == 6 {
                     let _ = write!(out, " {dashes} |");
@@ -196,8 +202,9 @@ mod tests {
         let row = Row::new("heal ms", [None, None, Some(120.0)]).kubectl_note("dies");
         let table = render(FORWARD_COLUMNS, &[row]);
         let line = table.lines().nth(2).unwrap_or_default();
-        assert!(line.contains("| dies |"), "{table}");
-        assert!(line.contains("| 120 |"), "{table}");
+        assert!(line.contains(" dies |"), "{table}");
+        assert!(line.contains(" 120 |"), "{table}");
         assert!(table.contains("portholectl forward"), "{table}");
+        assert!(!table.contains("goal"), "no goals, no goal column: {table}");
     }
 }
