@@ -105,7 +105,8 @@ demo: deps control-plane ui
 	  cargo run -p porthole
 
 # Release builds (measured as shipped); not part of `make test`.
-# bench-proxy: portholectl proxy vs kubectl proxy vs direct access, on a
+# bench-proxy: portholectl proxy vs kubectl proxy vs direct access, and
+# portholectl forward vs kubectl port-forward (BENCH_ARGS="--only forward"), on a
 # private control plane (BENCH_ARGS: porthole-bench flags).
 # bench-ui: 10,000 services on a private control plane of its own; the app
 # (Xvfb, WebDriver) and a bare Tauri window (tests/bare-window).
@@ -113,7 +114,7 @@ BENCH_ARGS ?=
 bench: bench-proxy bench-ui
 
 bench-proxy: control-plane
-	cargo build --release -p porthole-bench -p porthole-core -p porthole-testkit -p porthole-test-backends --bins
+	cargo build --release -p porthole-bench -p porthole-core -p porthole-cli -p porthole-testkit -p porthole-test-backends --bins
 	$(TARGET_DIR)/release/porthole-cluster run -- $(TARGET_DIR)/release/porthole-bench $(BENCH_ARGS)
 
 bench-ui: deps e2e-tools control-plane ui

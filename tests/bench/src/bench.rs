@@ -1,5 +1,5 @@
-//! One run: the bench objects, both proxies, every cell on every way, the
-//! watch and download cells, peak memory, and the rows of the table.
+//! The proxy table: the bench objects, both proxies, every cell on every
+//! way, the watch and download cells, peak memory, and the rows.
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::fixtures::{BenchNamespace, LIST_ITEMS};
 use crate::load::{self, Cell};
 use crate::proxies::{self, Proxy};
-use crate::report::{Goal, Row, render};
+use crate::report::{Goal, PROXY_COLUMNS, Row, render};
 use crate::stats::{Samples, Summary, millis};
 use crate::watch;
 use crate::ways::{Kind, Service, Way};
@@ -29,7 +29,7 @@ fn progress(text: &str) {
     eprintln!("porthole-bench: {text}");
 }
 
-/// Runs everything and returns the table.
+/// Runs every proxy cell and returns the table.
 pub async fn run(cluster: &Cluster, args: &Args) -> Result<String> {
     let client = cluster
         .client("admin")
@@ -49,7 +49,7 @@ pub async fn run(cluster: &Cluster, args: &Args) -> Result<String> {
     if let Err(e) = ns.remove().await {
         progress(&format!("warning: removing namespace {name}: {e}"));
     }
-    Ok(render(&result?))
+    Ok(render(PROXY_COLUMNS, &result?))
 }
 
 async fn measure(cluster: &Cluster, args: &Args, ns: &BenchNamespace) -> Result<Vec<Row>> {

@@ -1,7 +1,9 @@
 //! `make bench`: Porthole's proxy against `kubectl proxy` and against
-//! direct access (the admin's client certificate, no proxy: the limit), on
-//! the real test control plane and its service backends, in one run; one
-//! table with the ratios and issue #5's goals (reported, never asserted).
+//! direct access (the admin's client certificate, no proxy: the limit), and
+//! `portholectl forward` against `kubectl port-forward` and the Pod's own
+//! address, on the real test control plane and its backends, in one run;
+//! a table each, with the ratios and issue #5's goals (reported, never
+//! asserted).
 //!
 //! Attaches to the cluster named by `PORTHOLE_CLUSTER_DIR` (as under
 //! `porthole-cluster run --`), or starts one through porthole-testkit.
@@ -11,6 +13,7 @@ mod conn;
 mod download;
 mod error;
 mod fixtures;
+mod forward;
 mod load;
 mod proxies;
 mod report;
@@ -22,7 +25,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+
+/// A part of the bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// portholectl proxy vs kubectl proxy vs direct.
+    Proxy,
+    /// portholectl forward vs kubectl port-forward vs the Pod's address.
+    Forward,
+}
 
 /// Benchmark portholectl proxy against kubectl proxy and direct access.
 #[derive(Debug, Clone, Parser)]
@@ -43,6 +55,15 @@ pub struct Args {
     /// Download size in MiB.
     #[arg(long, default_value_t = 100)]
     pub download_mib: u64,
+    /// Sequential connections of the forward set-up cell.
+    #[arg(long, default_value_t = 200)]
+    pub forward_connections: usize,
+    /// Heal rounds of portholectl forward.
+    #[arg(long, default_value_t = 5)]
+    pub heal_rounds: usize,
+    /// Run only this part (default: all).
+    #[arg(long, value_enum)]
+    pub only: Option<Part>,
     /// The portholectl binary (default: next to this one).
     #[arg(long)]
     pub portholectl: Option<PathBuf>,
@@ -77,14 +98,35 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(bench::run(cluster, &args)) {
+    let wanted = |part| args.only.is_none_or(|only| only == part);
+    if wanted(Part::Proxy) {
+        let table = runtime.block_on(bench::run(cluster, &args));
+        if !print("portholectl proxy vs kubectl proxy vs direct", table) {
+            return ExitCode::FAILURE;
+        }
+    }
+    if wanted(Part::Forward) {
+        let table = runtime.block_on(forward::table(cluster, &args));
+        if !print(
+            "portholectl forward vs kubectl port-forward vs direct (the Pod's address)",
+            table,
+        ) {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The table under its title, or the error; whether it was a table.
+fn print(title: &str, table: error::Result<String>) -> bool {
+    match table {
         Ok(table) => {
-            println!("{table}");
-            ExitCode::SUCCESS
+            println!("{title}\n\n{table}");
+            true
         }
         Err(e) => {
             eprintln!("porthole-bench: {e}");
-            ExitCode::FAILURE
+            false
         }
     }
 }

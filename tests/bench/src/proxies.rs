@@ -78,13 +78,17 @@ impl Proxy {
 
     /// Peak resident set size (VmHWM) of the proxy and its children, in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let pid = self.pid()?;
-        let mut total = vm_hwm_kib(pid)?;
-        for child in children(pid) {
-            total += vm_hwm_kib(child).unwrap_or(0);
-        }
-        Some(total)
+        peak_rss_kib(self.pid()?)
     }
+}
+
+/// Peak resident set size (VmHWM) of process `pid` and its children, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let mut total = vm_hwm_kib(pid)?;
+    for child in children(pid) {
+        total += vm_hwm_kib(child).unwrap_or(0);
+    }
+    Some(total)
 }
 
 /// `Starting to serve on 127.0.0.1:PORT` → the address.
@@ -120,7 +124,7 @@ fn children(pid: u32) -> Vec<u32> {
     out
 }
 
-fn tail(log: &Path) -> String {
+pub fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")
@@ -142,7 +146,7 @@ pub fn portholectl(given: Option<PathBuf>) -> Result<PathBuf> {
         Err(Error::Spawn {
             what: "portholectl".into(),
             detail: format!(
-                "{} does not exist: build it in the same profile (cargo build --release -p porthole-core --bin portholectl) or pass --portholectl",
+                "{} does not exist: build it in the same profile (cargo build --release -p porthole-cli --bin portholectl) or pass --portholectl",
                 path.display()
             ),
         })

@@ -1,6 +1,6 @@
-//! The table: one row per figure, the three ways, the ratios
-//! porthole/kubectl and porthole/direct, and the goals (reported,
-//! never asserted).
+//! A table: one row per figure, the three ways (direct, kubectl's,
+//! Porthole's), the ratios porthole/kubectl and porthole/direct, and the
+//! issue's goals (reported, never asserted).
 
 use std::fmt::Write as _;
 
@@ -40,8 +40,30 @@ pub struct Row {
     pub direct: Option<f64>,
     pub kubectl: Option<f64>,
     pub porthole: Option<f64>,
+    /// Shown in the kubectl column when it has no figure ("dies").
+    pub kubectl_note: Option<String>,
     pub goal: Option<Goal>,
 }
+
+/// The names of a table's three ways.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    pub direct: &'static str,
+    pub kubectl: &'static str,
+    pub porthole: &'static str,
+}
+
+pub const PROXY_COLUMNS: Columns = Columns {
+    direct: "direct",
+    kubectl: "kubectl proxy",
+    porthole: "portholectl proxy",
+};
+
+pub const FORWARD_COLUMNS: Columns = Columns {
+    direct: "direct (pod address)",
+    kubectl: "kubectl port-forward",
+    porthole: "portholectl forward",
+};
 
 impl Row {
     pub fn new(label: impl Into<String>, values: [Option<f64>; 3]) -> Row {
@@ -51,8 +73,15 @@ impl Row {
             direct,
             kubectl,
             porthole,
+            kubectl_note: None,
             goal: None,
         }
+    }
+
+    /// What the kubectl column says instead of a figure.
+    pub fn kubectl_note(mut self, note: impl Into<String>) -> Row {
+        self.kubectl_note = Some(note.into());
+        self
     }
 
     pub fn goal(mut self, goal: Goal) -> Row {
@@ -77,13 +106,19 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// The table as text (a Markdown table, readable as is in a terminal).
-pub fn render(rows: &[Row]) -> String {
+/// The table as text (a Markdown table, readable as is in a terminal);
+/// the goal column only when a row has a goal.
+pub fn render(columns: Columns, rows: &[Row]) -> String {
+    let shown = if rows.iter().any(|r| r.goal.is_some()) {
+        7
+    } else {
+        6
+    };
     let header = [
         "",
-        "direct",
-        "kubectl proxy",
-        "portholectl proxy",
+        columns.direct,
+        columns.kubectl,
+        columns.porthole,
         "porthole/kubectl",
         "porthole/direct",
         "goal",
@@ -101,7 +136,10 @@ pub fn render(rows: &[Row]) -> String {
         cells.push([
             row.label.clone(),
             number(row.direct),
-            number(row.kubectl),
+            match (&row.kubectl, &row.kubectl_note) {
+                (None, Some(note)) => note.clone(),
+                (v, _) => number(*v),
+            },
             number(row.porthole),
             ratio(row.porthole, row.kubectl),
             ratio(row.porthole, row.direct),
@@ -117,7 +155,7 @@ pub fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     for (n, line) in cells.iter().enumerate() {
         out.push('|');
-        for (i, (w, c)) in widths.iter().zip(line).enumerate() {
+        for (i, (w, c)) in widths.iter().zip(line).enumerate().take(shown) {
             let pad = w - c.chars().count();
             if i == 0 || i == 6 {
                 let _ = write!(out, " {c}{} |", " ".repeat(pad));
@@ -128,7 +166,7 @@ pub fn render(rows: &[Row]) -> String {
         out.push('\n');
         if n == 0 {
             out.push('|');
-            for (i, w) in widths.iter().enumerate() {
+            for (i, w) in widths.iter().enumerate().take(shown) {
                 let dashes = "-".repeat(*w);
                 if i == 0 || i == 6 {
                     let _ = write!(out, " {dashes} |");
@@ -154,8 +192,19 @@ mod tests {
         let row = Row::new("MiB/s", [Some(100.0), Some(50.0), Some(80.0)])
             .goal(Goal::MinShareOfDirect(0.9));
         assert_eq!(row.goal.and_then(|g| g.met(&row)), Some(false));
-        let table = render(&[row]);
+        let table = render(PROXY_COLUMNS, &[row]);
         assert!(table.contains("NOT met"), "{table}");
         assert!(table.contains("0.80×"), "{table}");
+    }
+
+    #[test]
+    fn a_note_stands_in_the_kubectl_column_without_a_ratio() {
+        let row = Row::new("heal ms", [None, None, Some(120.0)]).kubectl_note("dies");
+        let table = render(FORWARD_COLUMNS, &[row]);
+        let line = table.lines().nth(2).unwrap_or_default();
+        assert!(line.contains(" dies |"), "{table}");
+        assert!(line.contains(" 120 |"), "{table}");
+        assert!(table.contains("portholectl forward"), "{table}");
+        assert!(!table.contains("goal"), "no goals, no goal column: {table}");
     }
 }

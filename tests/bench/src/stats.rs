@@ -76,6 +76,18 @@ impl Summary {
     }
 }
 
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => sorted.get(n / 2).copied(),
+        _ => Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0),
+    }
+}
+
 pub fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -105,6 +117,13 @@ mod tests {
         let ten: Vec<Duration> = (1..=10).map(ms).collect();
         assert_eq!(percentile_of_sorted(&ten, 99.0), Some(ms(10)));
         assert_eq!(percentile_of_sorted(&ten, 50.0), Some(ms(5)));
+    }
+
+    #[test]
+    fn the_median_takes_the_middle_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
     }
 
     #[test]
