@@ -53,6 +53,7 @@ describe("ForwardsView", () => {
     );
     expect(first!.textContent).toContain("postgres-7");
     expect(first!.textContent).toContain("moved to another Pod 2 times");
+    expect(first!.textContent).toMatch(/\S · moved to another Pod/);
     expect(second!.dataset.state).toBe("failed");
     expect(within(second!).getByTestId("forward-row-failed").textContent).toContain(
       "pods/portforward is not allowed",
