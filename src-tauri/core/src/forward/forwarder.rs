@@ -31,6 +31,8 @@ use crate::cluster::client::ClusterClient;
 
 /// Default bound on how long a connection waits for a ready Pod.
 pub const DEFAULT_READY_WAIT: Duration = Duration::from_secs(30);
+/// How long a finished connection waits for the node's error text.
+const REMOTE_ERROR_GRACE: Duration = Duration::from_millis(250);
 /// A connection tries at most this many Pods before giving up.
 const DIAL_ATTEMPTS: usize = 3;
 
@@ -553,7 +555,10 @@ async fn serve(shared: Arc<Shared>, socket: TcpStream) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&id);
-    if let Ok(message) = remote_error.try_recv() {
+    // The node's error text can trail the end of the data by a moment;
+    // without one the sender is dropped and this returns at once.
+    let remote_error = tokio::time::timeout(REMOTE_ERROR_GRACE, &mut remote_error).await;
+    if let Ok(Ok(message)) = remote_error {
         let reason = format!("pod {ns}/{pod}: {}", message.trim());
         tracing::warn!(%reason, "forwarded connection ended with an error");
         shared.set(|s| s.last_error = Some(reason));
