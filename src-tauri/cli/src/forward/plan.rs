@@ -36,6 +36,8 @@ pub struct Planned {
     pub remote_shown: Option<u16>,
     /// The Pod a pinned forward uses.
     pub pinned_pod: Option<String>,
+    /// The route resolved here, which the forward then serves.
+    pub route: Route,
 }
 
 impl Planned {
@@ -123,6 +125,7 @@ async fn plan(request: &Request<'_>, arg: &PortArg) -> Result<Planned, ForwardEr
         local,
         remote_shown,
         pinned_pod,
+        route,
     })
 }
 

@@ -65,15 +65,18 @@ pub async fn start(
                 ..ForwardOptions::default()
             },
         };
-        let forward = match Forward::start(request.client.clone(), forward_request).await {
-            Ok(forward) => forward,
-            Err(ForwardError::Listen { reason, .. }) => {
-                eprintln!("Unable to listen on port {}: {reason}", plan.local);
-                failed.push(format!("{{{} {}}}", plan.local, plan.remote_text()));
-                continue;
-            }
-            Err(e) => return Err(messages::start_failure(&e, &plan.arg.remote)),
-        };
+        let forward =
+            match Forward::start_on(request.client.clone(), forward_request, plan.route.clone())
+                .await
+            {
+                Ok(forward) => forward,
+                Err(ForwardError::Listen { reason, .. }) => {
+                    eprintln!("Unable to listen on port {}: {reason}", plan.local);
+                    failed.push(format!("{{{} {}}}", plan.local, plan.remote_text()));
+                    continue;
+                }
+                Err(e) => return Err(messages::start_failure(&e, &plan.arg.remote)),
+            };
         let bound: Vec<IpAddr> = forward.listening().iter().map(|a| a.ip()).collect();
         if let Some(missing) = must_bind_failures(addresses, &bound) {
             forward.stop();

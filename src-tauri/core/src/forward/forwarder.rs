@@ -129,6 +129,17 @@ impl Forward {
         {
             return Err(ForwardError::Forbidden(denied.to_string()));
         }
+        Self::start_on(client, request, route).await
+    }
+
+    /// Binds and serves `route`, already resolved (and its access checked)
+    /// by the caller — `portholectl forward` plans every port before any
+    /// listener opens and must not resolve, or pin another Pod, twice.
+    pub async fn start_on(
+        client: ClusterClient,
+        request: ForwardRequest,
+        route: Route,
+    ) -> Result<Self, ForwardError> {
         let (listeners, bind_warnings) = bind(&request.addresses, request.local_port).await?;
         let listening: Vec<SocketAddr> = listeners
             .iter()
